@@ -1,0 +1,60 @@
+"""Builds the local server's ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from functions.api.app import create_api
+from shared.runtime import Runtime, build_runtime
+
+UI_DIST = Path(__file__).resolve().parent.parent / "static_web" / "dist"
+
+PLACEHOLDER = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Archer</title>
+<style>body{background:#0a0e1a;color:#e8edf5;font-family:system-ui,sans-serif;margin:4rem}
+a{color:#00d9ff}</style></head>
+<body><h1>Archer</h1><p>The admin UI has not been built. Run <code>make run</code>, or
+<code>npm --prefix static_web run build</code>.</p>
+<p>API: <a href="/api/v1/health">/api/v1/health</a> · <a href="/api/v1/docs">/api/v1/docs</a></p></body></html>
+"""
+
+
+class SpaFiles(StaticFiles):
+    """Static files with the single-page-app fallback: unknown paths get index.html (client-side routes)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code != 404 or path.startswith(("api/", "agent/", "socket.io/")):
+                raise
+            return await super().get_response("index.html", scope)
+
+
+def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastAPI:
+    runtime = runtime or build_runtime()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.aclose()
+
+    app = create_api(runtime)
+    app.router.lifespan_context = lifespan
+    if (ui_dist / "index.html").is_file():
+        app.mount("/", SpaFiles(directory=ui_dist, html=True), name="ui")
+    else:
+
+        @app.get("/", include_in_schema=False)
+        def placeholder() -> HTMLResponse:
+            return HTMLResponse(PLACEHOLDER)
+
+    return app

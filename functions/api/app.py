@@ -1,0 +1,29 @@
+"""The API application factory. The Functions host and the local server both call `create_api`, so the API
+behaves the same behind either."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from functions.api import problems
+from functions.api.routes import health
+from shared.runtime import Runtime
+
+API_PREFIX = "/api/v1"
+
+
+def create_api(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Archer API",
+        version="0.1.0",
+        description="Configure Archer, run campaigns and read calls. Authenticate with the `X-API-Key` header.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    v1 = APIRouter(prefix=API_PREFIX)
+    v1.include_router(health.router)
+    app.include_router(v1)
+    return app

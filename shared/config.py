@@ -1,0 +1,160 @@
+"""Archer's settings: one typed object read from the environment, cached behind `get_settings()`.
+
+Every adapter choice (database, cache, LLM, telephony, telemetry) is decided here and nowhere else. Outside
+production a missing vendor credential selects the embedded offline default; in production a missing
+required setting, or a development default left in place, is a startup error that names the setting.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_BOOTSTRAP_API_KEY = "archer-local-dev-key"
+
+Environment = Literal["local", "test", "production"]
+
+logger = logging.getLogger(__name__)
+
+
+def default_database_url() -> str:
+    """The local SQLite file, under `.archer/` in the working directory (the repository root for `make run`)."""
+    return f"sqlite:///{Path.cwd() / '.archer' / 'archer.db'}"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or unsafe for the environment; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """Every setting Archer reads. Field aliases are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=None,  # the environment is the only source; `.env` files are never read implicitly
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    env: Environment = Field(default="local", alias="ARCHER_ENV")
+    database_url: str = Field(default_factory=default_database_url, alias="ARCHER_DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="ARCHER_REDIS_URL")
+    public_base_url: str | None = Field(default=None, alias="ARCHER_PUBLIC_BASE_URL")
+    # Unset outside production means the documented local key; see `effective_bootstrap_api_key`.
+    bootstrap_api_key: SecretStr | None = Field(default=None, alias="ARCHER_BOOTSTRAP_API_KEY")
+    task_hub: str = Field(default="ArcherHub", alias="ARCHER_TASK_HUB")
+    log_level: str = Field(default="INFO", alias="ARCHER_LOG_LEVEL")
+    log_format: Literal["json", "console"] = Field(default="console", alias="ARCHER_LOG_FORMAT")
+    db_pool_size: int = Field(default=5, ge=1, le=100, alias="ARCHER_DB_POOL_SIZE")
+
+    # LLM brain: used when OPENAI_API_KEY is set; the base URL points it at any OpenAI-compatible server.
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
+    llm_model: str = Field(default="gpt-4o-mini", alias="ARCHER_LLM_MODEL")
+
+    # Telephony and voice.
+    twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
+    twilio_api_base_url: str | None = Field(default=None, alias="ARCHER_TWILIO_API_BASE_URL")
+    cartesia_api_key: SecretStr | None = Field(default=None, alias="CARTESIA_API_KEY")
+
+    # Telemetry.
+    applicationinsights_connection_string: SecretStr | None = Field(
+        default=None, alias="APPLICATIONINSIGHTS_CONNECTION_STRING"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("ARCHER_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # The plain scheme would pick psycopg2, which is not installed; psycopg 3 is the driver.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("redis_url", "public_base_url", "openai_base_url", "twilio_api_base_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _enforce_production_requirements(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems: list[str] = []
+        if self.database_url.startswith("sqlite"):
+            problems.append("ARCHER_DATABASE_URL must point at PostgreSQL in production")
+        if not self.redis_url:
+            problems.append("ARCHER_REDIS_URL is required in production")
+        if not self.public_base_url:
+            problems.append(
+                "ARCHER_PUBLIC_BASE_URL is required in production (Twilio signs webhooks with it)"
+            )
+        elif not self.public_base_url.startswith("https://"):
+            problems.append("ARCHER_PUBLIC_BASE_URL must be https:// in production")
+        key = self.bootstrap_api_key.get_secret_value() if self.bootstrap_api_key else None
+        if key == DEV_BOOTSTRAP_API_KEY:
+            problems.append(
+                "ARCHER_BOOTSTRAP_API_KEY is the local development default; set a secret or unset it"
+            )
+        if not self.twilio_account_sid:
+            problems.append("TWILIO_ACCOUNT_SID is required in production")
+        if not self.twilio_auth_token:
+            problems.append(
+                "TWILIO_AUTH_TOKEN is required in production (webhook signatures are checked with it)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_bootstrap_api_key(self) -> str | None:
+        """The key `archer seed` gives the demo organization: the configured one, else the dev default locally."""
+        if self.bootstrap_api_key is not None:
+            return self.bootstrap_api_key.get_secret_value()
+        return None if self.is_production else DEV_BOOTSTRAP_API_KEY
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def describe_adapters(self) -> dict[str, str]:
+        """Which adapter each port uses, for the startup log line and `/api/v1/health`."""
+        return {
+            "database": "postgresql" if not self.uses_sqlite else "sqlite",
+            "cache": "redis" if self.redis_url else "in-process",
+            "brain": "llm" if self.openai_api_key else "scripted",
+            "telephony": "twilio" if self.twilio_account_sid and self.twilio_auth_token else "simulated",
+            "telemetry": "azure-monitor" if self.applicationinsights_connection_string else "console",
+        }
+
+
+def load_settings() -> Settings:
+    """Read the settings now, turning a validation failure into one `ConfigurationError` naming the settings."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        details = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            details.append(f"{where}: {message}" if where else message)
+        raise ConfigurationError("invalid configuration: " + "; ".join(details)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call `get_settings.cache_clear()` after changing the environment."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Persistence: the engine and sessions (`engine`), the tables (`tables`), and the Alembic migrations."""

@@ -1,0 +1,50 @@
+"""The process's wiring: settings, database engine and sessions, cache and event bus. Each deployable builds
+one `Runtime` at startup and hands it (or parts of it) to what it serves; tests build their own. Nothing reads
+a module-level global client."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.config import Settings, get_settings
+from shared.db.engine import make_engine, make_session_factory, safe_url
+from shared.integrations.cache import InMemoryCache, RedisCache, make_cache
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    cache: InMemoryCache | RedisCache  # also the event bus
+
+    async def aclose(self) -> None:
+        await self.cache.close()
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    adapters = settings.describe_adapters()
+    logger.info(
+        "archer runtime: env=%s database=%s adapters=%s",
+        settings.env,
+        safe_url(settings.database_url),
+        ", ".join(f"{port}={adapter}" for port, adapter in adapters.items()),
+    )
+    for port, adapter in adapters.items():
+        if adapter in {"scripted", "simulated", "in-process", "console"} and not settings.is_production:
+            logger.info("%s: no credentials configured, using the embedded %s default", port, adapter)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        cache=make_cache(settings.redis_url),
+    )
