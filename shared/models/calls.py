@@ -1,0 +1,114 @@
+"""Calls and their ordered record (transcript entries), as the API and the live dashboard see them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import AliasChoices, Field
+
+from shared.domain import (
+    CallDirection,
+    CallOutcome,
+    CallStatus,
+    CallType,
+    Speaker,
+    TranscriptEntryType,
+)
+from shared.models.common import PublicSchema, Schema
+
+
+class CallCreate(Schema):
+    call_type: CallType
+    direction: CallDirection
+    customer_id: uuid.UUID | None = None
+    account_id: uuid.UUID | None = None
+    campaign_id: uuid.UUID | None = None
+    campaign_target_id: uuid.UUID | None = None
+    call_sid: str | None = Field(default=None, max_length=100)
+    from_number: str | None = Field(default=None, max_length=20)
+    to_number: str | None = Field(default=None, max_length=20)
+    status: CallStatus = CallStatus.QUEUED
+    start_time: datetime | None = None
+    brain: str | None = Field(default=None, max_length=20)
+    behavioral_tactic_id: uuid.UUID | None = None
+    system_prompt_id: uuid.UUID | None = None
+    negotiation_policy_id: uuid.UUID | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class CallPublic(PublicSchema):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    call_sid: str | None
+    customer_id: uuid.UUID | None
+    account_id: uuid.UUID | None
+    campaign_id: uuid.UUID | None
+    campaign_target_id: uuid.UUID | None
+    call_type: CallType
+    direction: CallDirection
+    status: CallStatus
+    outcome: CallOutcome | None
+    from_number: str | None
+    to_number: str | None
+    start_time: datetime
+    answered_at: datetime | None
+    end_time: datetime | None
+    duration_seconds: int | None
+    answered_by: str | None
+    verified: bool
+    brain: str | None
+    behavioral_tactic_id: uuid.UUID | None
+    system_prompt_id: uuid.UUID | None
+    negotiation_policy_id: uuid.UUID | None
+    recording_sid: str | None
+    recording_url: str | None
+    recording_duration_seconds: int | None
+    metadata: dict[str, Any] = Field(validation_alias=AliasChoices("call_metadata", "metadata"))
+    created_at: datetime
+    updated_at: datetime
+
+
+class TranscriptEntryCreate(Schema):
+    """One thing that happened on a call. Text and tool payloads must already be masked by the caller
+    (the agent's recorder masks card digits and security codes before anything is stored)."""
+
+    entry_type: TranscriptEntryType
+    speaker: Speaker | None = None
+    text: str | None = None
+    tool_name: str | None = Field(default=None, max_length=50)
+    tool_request: dict[str, Any] | None = None
+    tool_response: dict[str, Any] | None = None
+    event_type: str | None = Field(default=None, max_length=50)
+    timestamp: datetime | None = None
+
+
+class TranscriptEntryPublic(PublicSchema):
+    id: uuid.UUID
+    sequence: int
+    timestamp: datetime
+    entry_type: TranscriptEntryType
+    speaker: Speaker | None
+    text: str | None
+    tool_name: str | None
+    tool_request: dict[str, Any] | None
+    tool_response: dict[str, Any] | None
+    event_type: str | None
+
+
+class CallDetail(CallPublic):
+    transcript: list[TranscriptEntryPublic]
+
+
+class CallFilters(Schema):
+    """Filters of the calls list; all optional, combined with AND."""
+
+    status: CallStatus | None = None
+    outcome: CallOutcome | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    behavioral_tactic_id: uuid.UUID | None = None
+    campaign_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = None
+    direction: CallDirection | None = None
