@@ -1,4 +1,5 @@
-"""The `archer` command line: database migrations, seed data, organizations, and the local server.
+"""The `archer` command line: database migrations, seed data and organizations, plus the commands the
+deployables contribute (`serve`, ...) through the `archer.commands` entry points.
 
 Errors are one line on stderr and a non-zero exit: 2 for configuration, usage and unreachable services
 (something about the environment), 1 for a refused operation (a conflict, invalid input)."""
@@ -9,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from typing import Any, NoReturn
 
 from shared.config import ConfigurationError, Settings, get_settings
@@ -16,6 +18,12 @@ from shared.errors import ArcherError, DatabaseUnavailable, ExternalServiceError
 
 EXIT_REFUSED = 1
 EXIT_ENVIRONMENT = 2
+
+# Commands that need the deployables (serve, simulate, campaign ...) are contributed by them through this
+# entry-point group (pyproject.toml), so `shared` never imports `functions`, `agent_host` or `dev_server`.
+# Each entry point is `register(subparsers)`: it adds its parser with `set_defaults(handler=...)`, the
+# handler taking `(args, settings)` and returning an exit code.
+PLUGIN_GROUP = "archer.commands"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +40,8 @@ def _print(data: Any, as_json: bool, human: Callable[[], None]) -> None:
         human()
 
 
-def _engine(settings: Settings) -> Any:
+def open_engine(settings: Settings) -> Any:
+    """An engine on the configured database, checked reachable (DatabaseUnavailable otherwise)."""
     from shared.db.engine import check_connection, make_engine
 
     engine = make_engine(settings.database_url)
@@ -43,7 +52,7 @@ def _engine(settings: Settings) -> Any:
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from shared.db import migrate
 
-    engine = _engine(settings)
+    engine = open_engine(settings)
     try:
         if args.db_command == "upgrade":
             migrate.upgrade(engine, args.revision)
@@ -62,7 +71,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _require_migrated(engine: Any) -> None:
+def require_migrated(engine: Any) -> None:
     from shared.db import migrate
 
     current, head = migrate.current_revision(engine), migrate.head_revision()
@@ -78,9 +87,9 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.is_production:
         raise ConfigurationError("archer seed writes synthetic demo data; it refuses to run in production")
-    engine = _engine(settings)
+    engine = open_engine(settings)
     try:
-        _require_migrated(engine)
+        require_migrated(engine)
         with transaction(make_session_factory(engine)) as session:
             report = seed_demo(
                 session=session,
@@ -112,9 +121,9 @@ def cmd_org(args: argparse.Namespace, settings: Settings) -> int:
         org_in = OrganizationCreate(name=args.name)
     except ValueError as exc:
         raise ArcherError(_first_error(exc), field="name") from None
-    engine = _engine(settings)
+    engine = open_engine(settings)
     try:
-        _require_migrated(engine)
+        require_migrated(engine)
         with transaction(make_session_factory(engine)) as session:
             created = organizations.create_organization(session=session, org_in=org_in, actor=Actor.cli())
             organizations.install_defaults(session=session, org_id=created.organization.id, actor=Actor.cli())
@@ -145,27 +154,6 @@ def _first_error(exc: ValueError) -> str:
     return str(exc)
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    engine = _engine(settings)
-    try:
-        _require_migrated(engine)
-    finally:
-        engine.dispose()
-    # The local server's composition root lives outside `shared` (it mounts the function app's API and the
-    # agent host); uvicorn imports it by name so `shared` keeps importing neither.
-    uvicorn.run(
-        "dev_server.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        log_config=None,  # keep Archer's masked logging
-        ws="websockets",
-    )
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="archer", description="Archer: AI voice agents for bank collections.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -193,10 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--json", action="store_true", help="print the organization id and key as JSON")
     org.set_defaults(handler=cmd_org)
 
-    serve = commands.add_parser("serve", help="serve the whole stack locally in one process")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=7071)
-    serve.set_defaults(handler=cmd_serve)
+    for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda ep: ep.name):
+        register: Callable[[Any], None] = plugin.load()
+        register(commands)
     return parser
 
 
@@ -209,8 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = get_settings()
         from shared.telemetry import configure_logging
 
-        # One-shot commands print their own result; only the server logs at the configured level.
-        level = settings.log_level if args.command == "serve" else "WARNING"
+        # One-shot commands print their own result; long-running ones log at the configured level.
+        level = settings.log_level if getattr(args, "long_running", False) else "WARNING"
         configure_logging(level=level, fmt=settings.log_format)
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
         return handler(args, settings)

@@ -1,16 +1,27 @@
 """Request dependencies, named for what they are: the runtime, a database session (committed before the
-response is sent), the authenticated API key and its organization."""
+response is sent), the authenticated API key, its organization, and role checks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
+from shared.domain import Role
+from shared.errors import Forbidden, Unauthorized
+from shared.models.audit import Actor
+from shared.models.organizations import ApiKeyPublic
 from shared.runtime import Runtime
+from shared.services import api_keys
+
+# The Durable Functions client of the current invocation (the HTTP function sets it); None in the local
+# server, where the in-process campaign driver stands in.
+durable_client: ContextVar[Any | None] = ContextVar("durable_client", default=None)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -30,7 +41,49 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 # scope="function": the commit happens before the response is sent, so a 2xx means the data is stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An organization's API key")
 
-# The Durable Functions client of the current invocation (the HTTP function sets it); None in the local
-# server, where the in-process campaign driver stands in.
-durable_client: ContextVar[Any | None] = ContextVar("durable_client", default=None)
+_ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+def get_current_key(
+    session: SessionDep, key: Annotated[str | None, Security(_api_key_header)]
+) -> ApiKeyPublic:
+    """The active API key of the request, or 401."""
+    if not key:
+        raise Unauthorized("missing X-API-Key header")
+    return api_keys.authenticate(session=session, key=key)
+
+
+CurrentKey = Annotated[ApiKeyPublic, Depends(get_current_key)]
+
+
+def get_org_id(key: CurrentKey) -> uuid.UUID:
+    return key.organization_id
+
+
+OrgId = Annotated[uuid.UUID, Depends(get_org_id)]
+
+
+def get_actor(key: CurrentKey) -> Actor:
+    """Who the audit log records for this request."""
+    return Actor.api_key(key.id)
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def require_role(minimum: Role) -> Callable[[ApiKeyPublic], ApiKeyPublic]:
+    """A dependency that lets the request through when the key's role is at least `minimum`, else 403."""
+
+    def check(key: CurrentKey) -> ApiKeyPublic:
+        if _ROLE_RANK[key.role] < _ROLE_RANK[minimum]:
+            raise Forbidden(f"this needs the {minimum.value} role; the key has {key.role.value}")
+        return key
+
+    return check
+
+
+ViewerKey = Annotated[ApiKeyPublic, Depends(require_role(Role.VIEWER))]
+OperatorKey = Annotated[ApiKeyPublic, Depends(require_role(Role.OPERATOR))]
+AdminKey = Annotated[ApiKeyPublic, Depends(require_role(Role.ADMIN))]

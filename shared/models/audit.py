@@ -24,6 +24,15 @@ class Actor(PublicSchema):
     def cli(cls) -> Actor:
         return cls(type=ActorType.CLI, id=None)
 
+    @classmethod
+    def api_key(cls, key_id: uuid.UUID) -> Actor:
+        return cls(type=ActorType.API_KEY, id=str(key_id))
+
+    @classmethod
+    def agent(cls, call_id: uuid.UUID) -> Actor:
+        """The voice agent acting on a call (a cease request it recorded, an arrangement it confirmed)."""
+        return cls(type=ActorType.AGENT, id=str(call_id))
+
 
 class AuditLogEntryPublic(PublicSchema):
     id: uuid.UUID
