@@ -3,15 +3,17 @@ skipped, so a second run adds no row."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 from sqlalchemy.orm import Session
 
-from shared.db.base import utcnow
+from shared.db.base import Base, utcnow
 from shared.db.tables import Account, ContactPreference, Customer, CustomerPhone
 from shared.domain import Role
 from shared.errors import Conflict
@@ -139,19 +141,44 @@ def _insert_batch(session: Session, org_id: uuid.UUID, batch: list[SyntheticCust
                 }
             )
     for table, rows in (
-        (Customer, customer_rows),
-        (CustomerPhone, phone_rows),
-        (Account, account_rows),
-        (ContactPreference, preference_rows),
+        (Customer.__tablename__, customer_rows),
+        (CustomerPhone.__tablename__, phone_rows),
+        (Account.__tablename__, account_rows),
+        (ContactPreference.__tablename__, preference_rows),
     ):
-        if rows:
-            session.execute(sa.insert(table), rows)
+        bulk_insert(session, Base.metadata.tables[table], rows)
     return {
         "customers": len(customer_rows),
         "customer_phones": len(phone_rows),
         "accounts": len(account_rows),
         "contact_preferences": len(preference_rows),
     }
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict | list):
+        return Jsonb(value)
+    return value
+
+
+def bulk_insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows fast: PostgreSQL's COPY when the session is on PostgreSQL (an order of magnitude
+    quicker than INSERTs), executemany elsewhere. Rows must carry every column they need (no ORM defaults)."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([_copy_value(row[column]) for column in columns])
 
 
 def load_customers(
