@@ -210,5 +210,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "console", stream: Text
         existing = logging.getLogger(name)
         for library_handler in existing.handlers:
             library_handler.addFilter(PiiMaskingFilter())
+    # Alembic narrates every migration context (the readiness probe opens one per request).
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
     logging.captureWarnings(True)
     route_loguru_to_logging()
