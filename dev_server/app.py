@@ -13,7 +13,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from functions.api.app import create_api
+from shared.config import get_settings
 from shared.runtime import Runtime, build_runtime
+from shared.telemetry import configure_telemetry
 
 UI_DIST = Path(__file__).resolve().parent.parent / "static_web" / "dist"
 
@@ -40,7 +42,12 @@ class SpaFiles(StaticFiles):
 
 
 def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastAPI:
-    runtime = runtime or build_runtime()
+    if runtime is None:
+        settings = get_settings()
+        configure_telemetry(
+            settings, service_name="archer-local"
+        )  # before the runtime: its engine gets traced
+        runtime = build_runtime(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

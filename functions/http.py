@@ -11,8 +11,9 @@ import azure.functions as func
 
 from functions.api.app import create_api
 from functions.api.deps import durable_client
+from shared.config import get_settings
 from shared.runtime import build_runtime
-from shared.telemetry import configure_logging
+from shared.telemetry import configure_logging, configure_telemetry
 
 bp = df.Blueprint()
 
@@ -20,9 +21,11 @@ bp = df.Blueprint()
 @functools.cache
 def asgi_app() -> func.AsgiMiddleware:
     """Built on the first request (settings are read then), once per worker process."""
-    runtime = build_runtime()
-    configure_logging(level=runtime.settings.log_level, fmt="json")
-    return func.AsgiMiddleware(create_api(runtime))
+    settings = get_settings()
+    configure_logging(level=settings.log_level, fmt="json")
+    # Before the runtime, whose database engine is traced only when telemetry is on by then.
+    configure_telemetry(settings, service_name="archer-api")
+    return func.AsgiMiddleware(create_api(build_runtime(settings)))
 
 
 @bp.route(

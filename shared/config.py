@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     applicationinsights_connection_string: SecretStr | None = Field(
         default=None, alias="APPLICATIONINSIGHTS_CONNECTION_STRING"
     )
+    # Print spans, metrics and OpenTelemetry logs to stdout when no connection string is set (debugging).
+    telemetry_console: bool = Field(default=False, alias="ARCHER_TELEMETRY_CONSOLE")
 
     @field_validator("database_url")
     @classmethod

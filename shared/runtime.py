@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.config import Settings, get_settings
 from shared.db.engine import make_engine, make_session_factory, safe_url
 from shared.integrations.cache import InMemoryCache, RedisCache, make_cache
+from shared.telemetry import instrument_engine
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Runtime:
 def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    instrument_engine(engine)  # statement spans, when telemetry is configured
     adapters = settings.describe_adapters()
     logger.info(
         "archer runtime: env=%s database=%s adapters=%s",

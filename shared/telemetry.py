@@ -1,21 +1,52 @@
-"""Logging for both deployables: structured (JSON) or console lines, with personal and card data masked in
-every record, whichever logger — ours, a library's, or the Line SDK's loguru — produced it.
+"""Logging, tracing and metrics for both deployables, with personal and card data masked in every record,
+span and metric, whichever code — ours, a library's, or the Line SDK's loguru — produced it.
+
+Logs: structured (JSON) or console lines.
 
 Masking happens when a record is created (a `logging` record factory), so handlers added later by libraries
 (uvicorn, Azure Monitor) only ever see masked text; formatters mask their output once more, which also covers
 exception tracebacks. What is masked: e-mail addresses, card numbers, phone numbers, US social security
-numbers, and account numbers (long digit runs, or any digits after the word "account").
+numbers, and account numbers (long digit runs, or any digits after the word "account"), also when they are
+percent-encoded in a URL.
+
+Traces and metrics (OpenTelemetry): `configure_telemetry` sends them to Application Insights through
+`azure-monitor-opentelemetry` when `APPLICATIONINSIGHTS_CONNECTION_STRING` is set, joins the provider the Azure
+Functions Python worker already set up (`PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY=true`), prints them with
+`ARCHER_TELEMETRY_CONSOLE=true`, and otherwise leaves OpenTelemetry's no-op API in place. Either way a
+`MaskingSpanProcessor` and a `MaskingLogRecordProcessor` run before any exporter, and the metric helpers mask
+their dimensions. The rest of the code uses `span(...)`, `tool_call(...)`, `current_traceparent()` and the
+`record_*` helpers below; a call is one trace because its `traceparent` travels with it (webhook → call
+metadata → the agent's start metadata → the status callback).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import sys
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import unquote
+
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import LogRecordExporter
+    from opentelemetry.sdk.metrics.export import MetricReader
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Span, SpanKind
+
+    from shared.config import Settings
 
 # A digit run is only PII when it stands alone: digits glued to letters or hyphens are ids (Twilio SIDs,
 # UUIDs), which stay readable so operators can correlate logs.
@@ -44,6 +75,18 @@ def _keep_last4(digits_text: str, prefix: str = "") -> str:
 
 def mask_text(text: str) -> str:
     """Mask e-mails, card/account/phone/SSN numbers in `text`, keeping at most the last four digits."""
+    if "%" in text:
+        # A URL or form body carries `%2B16025550142` or `a%40b.com`: decode, and keep the decoded form only
+        # when it held something to mask (plain percent signs stay as they were).
+        decoded = unquote(text)
+        if decoded != text:
+            masked = _mask_plain(decoded)
+            if masked != decoded:
+                return masked
+    return _mask_plain(text)
+
+
+def _mask_plain(text: str) -> str:
     if not any(ch.isdigit() for ch in text) and "@" not in text:
         return text
     text = _EMAIL.sub(lambda m: f"***@{m.group(1)}", text)
@@ -214,3 +257,445 @@ def configure_logging(*, level: str = "INFO", fmt: str = "console", stream: Text
     logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
     logging.captureWarnings(True)
     route_loguru_to_logging()
+
+
+# --- Tracing and metrics (OpenTelemetry) -------------------------------------------------------------------
+
+TRACER_NAME = "archer"
+TRACEPARENT = "traceparent"
+
+# Span attribute values that are numbers this long are account, card or phone numbers, never counts.
+_LONG_NUMBER = 10**7
+
+
+def _masked_attribute(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) >= _LONG_NUMBER:
+        return mask_text(str(value))
+    if isinstance(value, list | tuple):
+        return tuple(_masked_attribute(item) for item in value)
+    return value
+
+
+def mask_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """OpenTelemetry attributes with every value masked (strings, long numbers, sequences of them)."""
+    return {key: _masked_attribute(value) for key, value in (attributes or {}).items()}
+
+
+def mask_span(span: ReadableSpan) -> None:
+    """Mask a finished span in place: name, attributes, event names and attributes (exception messages and
+    stack traces too), link attributes and the status description. Every processor after the masking one, and
+    so every exporter, sees only the masked span."""
+    from opentelemetry.sdk.trace import Event
+    from opentelemetry.trace import Link, Status
+
+    # ReadableSpan has no setters: the SDK builds one per ended span and hands that same object to each
+    # processor in turn, so replacing its fields here is what the exporters downstream read.
+    span._name = mask_text(span.name)
+    span._attributes = mask_attributes(span.attributes)
+    span._events = tuple(
+        Event(mask_text(event.name), mask_attributes(event.attributes), event.timestamp)
+        for event in span.events
+    )
+    span._links = tuple(Link(link.context, mask_attributes(link.attributes)) for link in span.links)
+    if span.status.description:
+        span._status = Status(span.status.status_code, mask_text(span.status.description))
+
+
+class MaskingSpanProcessor(SpanProcessor):
+    """Masks each span as it ends, before the exporters' processors see it; it must be the first processor."""
+
+    def on_end(self, span: ReadableSpan) -> None:
+        mask_span(span)
+
+
+class MaskingLogRecordProcessor(LogRecordProcessor):
+    """Masks the body and attributes of each OpenTelemetry log record before it is exported (the `logging`
+    record factory already masked the message; `extra` fields and exception attributes are masked here)."""
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        record = log_record.log_record
+        if isinstance(record.body, str):
+            record.body = mask_text(record.body)
+        elif record.body is not None:
+            record.body = mask_value(record.body)
+        if record.attributes:
+            masked = mask_attributes(record.attributes)
+            for key, value in masked.items():
+                record.attributes[key] = value  # type: ignore[index]  # BoundedAttributes, mutable before export
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+# How this process exports telemetry; set once by `configure_telemetry`.
+_telemetry_mode: str | None = None
+
+
+def telemetry_mode() -> str:
+    """`azure-monitor`, `attached` (the Functions worker's provider), `console`, `exporters` (tests) or `off`."""
+    return _telemetry_mode or "off"
+
+
+def _prepend_span_processor(provider: TracerProvider, processor: SpanProcessor) -> None:
+    # A provider set up by someone else (the Functions worker) already holds its exporter's processor; the
+    # masking one has to run before it, and the SDK only appends. Its multi-processor keeps a tuple for this.
+    multi = provider._active_span_processor
+    with multi._lock:
+        multi._span_processors = (processor, *multi._span_processors)
+
+
+def _prepend_log_processor(provider: LoggerProvider, processor: LogRecordProcessor) -> None:
+    multi = provider._multi_log_record_processor
+    with multi._lock:
+        multi._log_record_processors = (processor, *multi._log_record_processors)
+
+
+def configure_telemetry(
+    settings: Settings,
+    *,
+    service_name: str,
+    span_exporter: SpanExporter | None = None,
+    metric_reader: MetricReader | None = None,
+    log_exporter: LogRecordExporter | None = None,
+) -> str:
+    """Set up tracing, metrics and OpenTelemetry logs for this process, once; return the mode chosen.
+
+    - a tracer provider already installed (the Functions worker with PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY)
+      → join it: the masking processors go first, nothing is exported twice;
+    - APPLICATIONINSIGHTS_CONNECTION_STRING → `configure_azure_monitor` with the masking processors;
+    - exporters passed in (tests: in-memory) or ARCHER_TELEMETRY_CONSOLE → an SDK pipeline to them;
+    - otherwise OpenTelemetry's no-op API stays: spans cost next to nothing and go nowhere.
+    Outbound HTTP (httpx: OpenAI; requests: Twilio) is instrumented in every mode but `off`; FastAPI apps
+    through `instrument_fastapi`, database engines through `instrument_engine` (`build_runtime` does it)."""
+    global _telemetry_mode  # noqa: PLW0603 - OpenTelemetry's providers are process-wide by design
+    if _telemetry_mode not in (None, "off"):  # "off" installed nothing, so a later call may still choose
+        return _telemetry_mode
+    from opentelemetry import trace
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+
+    resource = Resource.create({"service.name": service_name, "service.namespace": "archer"})
+    connection_string = (
+        settings.applicationinsights_connection_string.get_secret_value()
+        if settings.applicationinsights_connection_string
+        else None
+    )
+    existing = trace.get_tracer_provider()
+    if isinstance(existing, SdkTracerProvider):
+        _attach_to_existing(existing)
+        mode = "attached"
+    elif connection_string:
+        from azure.monitor.opentelemetry import configure_azure_monitor
+
+        configure_azure_monitor(
+            connection_string=connection_string,
+            resource=resource,
+            logger_name="",
+            span_processors=[MaskingSpanProcessor()],
+            log_record_processors=[MaskingLogRecordProcessor()],
+            # What Archer uses; Django, Flask, psycopg2 and urllib are not in this process.
+            instrumentation_options={
+                name: {"enabled": False} for name in ("django", "flask", "psycopg2", "urllib", "urllib3")
+            },
+        )
+        mode = "azure-monitor"
+    elif span_exporter or metric_reader or log_exporter or settings.telemetry_console:
+        _configure_sdk(
+            resource, span_exporter, metric_reader, log_exporter, console=settings.telemetry_console
+        )
+        mode = "console" if settings.telemetry_console and not span_exporter else "exporters"
+    else:
+        _telemetry_mode = "off"
+        return _telemetry_mode
+    _instrument_libraries()
+    _mask_otel_logging_handlers()
+    _telemetry_mode = mode
+    logging.getLogger(__name__).info("telemetry: %s (service %s)", mode, service_name)
+    return mode
+
+
+def _attach_to_existing(provider: TracerProvider) -> None:
+    from opentelemetry import _logs
+    from opentelemetry.sdk._logs import LoggerProvider as SdkLoggerProvider
+
+    _prepend_span_processor(provider, MaskingSpanProcessor())
+    logger_provider = _logs.get_logger_provider()
+    if isinstance(logger_provider, SdkLoggerProvider):
+        _prepend_log_processor(logger_provider, MaskingLogRecordProcessor())
+
+
+def _configure_sdk(
+    resource: Resource,
+    span_exporter: SpanExporter | None,
+    metric_reader: MetricReader | None,
+    log_exporter: LogRecordExporter | None,
+    *,
+    console: bool,
+) -> None:
+    from opentelemetry import _logs, metrics, trace
+    from opentelemetry.instrumentation.logging.handler import LoggingHandler
+    from opentelemetry.sdk._logs import LoggerProvider as SdkLoggerProvider
+    from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter, SimpleLogRecordProcessor
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+
+    tracer_provider = SdkTracerProvider(resource=resource)
+    tracer_provider.add_span_processor(MaskingSpanProcessor())
+    span_exporter = span_exporter or (ConsoleSpanExporter() if console else None)
+    if span_exporter is not None:
+        tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
+    trace.set_tracer_provider(tracer_provider)
+
+    readers: list[MetricReader] = []
+    if metric_reader is not None:
+        readers.append(metric_reader)
+    elif console:
+        readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
+
+    log_exporter = log_exporter or (ConsoleLogRecordExporter() if console else None)
+    if log_exporter is not None:
+        logger_provider = SdkLoggerProvider(resource=resource)
+        logger_provider.add_log_record_processor(MaskingLogRecordProcessor())
+        logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
+        _logs.set_logger_provider(logger_provider)
+        logging.getLogger().addHandler(LoggingHandler(logger_provider=logger_provider))
+
+
+def _instrument_libraries() -> None:
+    """Outbound HTTP: httpx (the OpenAI client, LiteLLM) and requests (the Twilio client). Azure Monitor's
+    distro already did both; instrumenting twice is a no-op."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+
+    for instrumentor in (HTTPXClientInstrumentor(), RequestsInstrumentor()):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
+
+
+def instrument_engine(engine: Any) -> None:
+    """Client spans for each statement an engine runs (and its pool metrics), when telemetry is on.
+
+    Per engine rather than `SQLAlchemyInstrumentor().instrument()`: that one also wraps the asyncio engine
+    factory (which needs greenlet, absent here) and declares SQLAlchemy < 2.1, while the engine events it
+    listens to are the same in 2.1 — the database-span test holds it to that on the pinned versions."""
+    if _telemetry_mode in (None, "off") or getattr(engine, "_archer_traced", False):
+        return
+    from opentelemetry import metrics, trace
+    from opentelemetry.instrumentation.sqlalchemy import __name__ as instrumentation_name
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.instrumentation.sqlalchemy.version import __version__
+    from opentelemetry.semconv.metrics import MetricInstruments
+
+    connections = metrics.get_meter(instrumentation_name, __version__).create_up_down_counter(
+        name=MetricInstruments.DB_CLIENT_CONNECTIONS_USAGE,
+        unit="connections",
+        description="The number of connections that are currently in state described by the state attribute.",
+    )
+    EngineTracer(trace.get_tracer(instrumentation_name, __version__), engine, connections)  # type: ignore[no-untyped-call]
+    engine._archer_traced = True
+
+
+def _mask_otel_logging_handlers() -> None:
+    # The OpenTelemetry logging handler is added to the root logger after `configure_logging` gave the other
+    # handlers the masking filter; records reach it with `extra` fields the record factory could not see yet.
+    from opentelemetry.instrumentation.logging.handler import LoggingHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, LoggingHandler) and not any(
+            isinstance(existing, PiiMaskingFilter) for existing in handler.filters
+        ):
+            handler.addFilter(PiiMaskingFilter())
+
+
+def instrument_fastapi(app: Any, *, excluded_urls: str = "health/live") -> None:
+    """Server spans (and HTTP metrics) for each request to `app`, when telemetry is on. The trace context of
+    the request's `traceparent` header is continued."""
+    if _telemetry_mode in (None, "off"):
+        return
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    if not getattr(app, "_is_instrumented_by_opentelemetry", False):
+        FastAPIInstrumentor.instrument_app(app, excluded_urls=excluded_urls)
+
+
+def _clean_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if value is None:
+            continue
+        if isinstance(value, str | bool | int | float):
+            clean[key] = value
+        elif isinstance(value, list | tuple):
+            clean[key] = tuple(str(item) for item in value)
+        else:  # UUIDs, enums, decimals, datetimes
+            clean[key] = str(getattr(value, "value", value))
+    return mask_attributes(clean)
+
+
+def context_from_traceparent(traceparent: str | None) -> Context | None:
+    """The OpenTelemetry context a W3C `traceparent` string names (None when absent or malformed)."""
+    if not traceparent:
+        return None
+    from opentelemetry import trace
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    context = TraceContextTextMapPropagator().extract({TRACEPARENT: traceparent})
+    return context if trace.get_current_span(context).get_span_context().is_valid else None
+
+
+def current_traceparent() -> str | None:
+    """The W3C `traceparent` of the current span, to carry the trace across a hop that has no headers
+    (Twilio → TwiML → Cartesia → the agent's start metadata; the call row → its status callback)."""
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    carrier: dict[str, str] = {}
+    TraceContextTextMapPropagator().inject(carrier)
+    return carrier.get(TRACEPARENT)
+
+
+@contextmanager
+def span(
+    name: str,
+    *,
+    parent: str | None = None,
+    links: Sequence[str | None] = (),
+    kind: SpanKind | None = None,
+    **attributes: Any,
+) -> Iterator[Span]:
+    """A span around the block, child of the current span — or of `parent` (a `traceparent` string) when
+    given, which is how a call's later steps join its trace. `links` are traceparents of related spans (the
+    HTTP request that carried a status callback). Attribute values are masked; None values are dropped. An
+    exception marks the span as failed and is re-raised."""
+    from opentelemetry import trace
+
+    tracer = trace.get_tracer(TRACER_NAME)
+    span_links = []
+    for link in links:
+        link_context = context_from_traceparent(link)
+        if link_context is not None:
+            span_links.append(trace.Link(trace.get_current_span(link_context).get_span_context()))
+    with tracer.start_as_current_span(
+        name,
+        context=context_from_traceparent(parent),
+        kind=kind or trace.SpanKind.INTERNAL,
+        attributes=_clean_attributes(attributes),
+        links=span_links,
+    ) as current:
+        yield current
+
+
+def set_span_attributes(**attributes: Any) -> None:
+    """Add attributes (masked) to the current span, if any."""
+    from opentelemetry import trace
+
+    current = trace.get_current_span()
+    if current.is_recording():
+        current.set_attributes(_clean_attributes(attributes))
+
+
+# Metric names, units and dimensions are part of the operations contract (docs/OPERATIONS.md: dashboards
+# and alerts query them); change them only together with those docs.
+METRIC_CALLS = "archer.calls"
+METRIC_TOOL_DURATION = "archer.tool.duration"
+METRIC_COMPLIANCE_BLOCKS = "archer.compliance.blocks"
+METRIC_GUARD_INTERVENTIONS = "archer.guard.interventions"
+METRIC_CAMPAIGN_TARGETS = "archer.campaign.targets"
+METRIC_CAMPAIGN_PROGRESS = "archer.campaign.progress"
+
+
+class _Instruments:
+    """The meters' instruments, made on first use (after `configure_telemetry`, or on the no-op meter)."""
+
+    def __init__(self) -> None:
+        from opentelemetry import metrics
+
+        meter = metrics.get_meter(TRACER_NAME)
+        self.calls = meter.create_counter(
+            METRIC_CALLS, unit="{call}", description="Finished calls by outcome"
+        )
+        self.tool_duration = meter.create_histogram(
+            METRIC_TOOL_DURATION, unit="s", description="Agent tool latency by tool and result"
+        )
+        self.compliance_blocks = meter.create_counter(
+            METRIC_COMPLIANCE_BLOCKS, unit="{decision}", description="Calls the compliance engine refused"
+        )
+        self.guard_interventions = meter.create_counter(
+            METRIC_GUARD_INTERVENTIONS, unit="{intervention}", description="Agent lines the output guard held"
+        )
+        self.campaign_targets = meter.create_counter(
+            METRIC_CAMPAIGN_TARGETS, unit="{target}", description="Campaign targets finished, by status"
+        )
+        self.campaign_progress = meter.create_gauge(
+            METRIC_CAMPAIGN_PROGRESS, unit="%", description="Share of a campaign's targets finished"
+        )
+
+
+@functools.cache
+def _instruments() -> _Instruments:
+    return _Instruments()
+
+
+def _dimensions(**dimensions: Any) -> dict[str, Any]:
+    return _clean_attributes(dimensions)
+
+
+def record_call_outcome(
+    outcome: str | None, *, direction: str, brain: str | None = None, campaign_id: Any = None
+) -> None:
+    """Count one finished call by outcome (`none` when it ended without one)."""
+    _instruments().calls.add(
+        1, _dimensions(outcome=outcome or "none", direction=direction, brain=brain, campaign_id=campaign_id)
+    )
+
+
+def record_tool_latency(tool: str, seconds: float, *, result: str = "ok") -> None:
+    """One agent tool call's latency; `result` is `ok`, `refused` or `error`."""
+    _instruments().tool_duration.record(seconds, _dimensions(tool=tool, result=result))
+
+
+def record_compliance_block(reason: str, *, campaign_id: Any = None) -> None:
+    """A call the compliance engine did not allow (window, 7-in-7, cease, ...)."""
+    _instruments().compliance_blocks.add(1, _dimensions(reason=reason, campaign_id=campaign_id))
+
+
+def record_guard_intervention(reason: str, *, brain: str | None = None) -> None:
+    """An agent line the output guard held back and replaced."""
+    _instruments().guard_interventions.add(1, _dimensions(reason=reason, brain=brain))
+
+
+def record_campaign_progress(
+    campaign_id: Any, *, finished: int, total: int, status: str | None = None
+) -> None:
+    """A campaign's progress: the share finished (gauge), and one more target finished with `status`."""
+    percent = 100.0 * finished / total if total else 100.0
+    _instruments().campaign_progress.set(percent, _dimensions(campaign_id=campaign_id))
+    if status is not None:
+        _instruments().campaign_targets.add(1, _dimensions(campaign_id=campaign_id, status=status))
+
+
+@contextmanager
+def tool_call(tool: str, **attributes: Any) -> Iterator[Span]:
+    """A span `tool <name>` around one agent tool call, and its latency in `archer.tool.duration`. The block
+    may set `result` with `set_span_attributes(result="refused")`; an exception records `error`."""
+    started = time.perf_counter()
+    result = "ok"
+    try:
+        with span(f"tool {tool}", tool=tool, **attributes) as current:
+            yield current
+            recorded = getattr(current, "attributes", None) or {}
+            result = str(recorded.get("result", "ok"))
+    except BaseException:
+        result = "error"
+        raise
+    finally:
+        record_tool_latency(tool, time.perf_counter() - started, result=result)

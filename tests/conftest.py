@@ -181,3 +181,25 @@ async def cache(request: pytest.FixtureRequest) -> AsyncIterator[InMemoryCache |
     async for key in client.scan_iter(match=prefix + "*"):
         await client.delete(key)
     await backend.close()
+
+
+# --- Telemetry --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _telemetry_pipeline() -> Iterator[object]:
+    from tests import telemetry_capture
+
+    yield telemetry_capture.install()
+
+
+@pytest.fixture
+def telemetry(_telemetry_pipeline: object) -> Iterator[object]:
+    """Captures every span, OpenTelemetry log record and metric exported during the test (in memory, after
+    Archer's masking), through the process-wide pipeline `configure_telemetry` installs."""
+    from tests.telemetry_capture import TelemetryCapture
+
+    assert isinstance(_telemetry_pipeline, TelemetryCapture)
+    _telemetry_pipeline.start()
+    yield _telemetry_pipeline
+    _telemetry_pipeline.stop()

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 
 from functions.api import problems
 from functions.api.routes import health
+from shared import telemetry
 from shared.runtime import Runtime
 
 API_PREFIX = "/api/v1"
@@ -26,4 +27,5 @@ def create_api(runtime: Runtime) -> FastAPI:
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(health.router)
     app.include_router(v1)
+    telemetry.instrument_fastapi(app)
     return app

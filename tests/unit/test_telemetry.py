@@ -31,6 +31,8 @@ SECRETS = (PHONE, PHONE_FORMATTED, "602-555-0142", CARD, CARD_PLAIN, ACCOUNT, EM
         ("account number 98765", "account number ***8765"),
         (f"mail {EMAIL}", "mail ***@example.com"),
         ("ssn 123-45-6789", "ssn ***-**-****"),
+        ("GET /customers?q=%2B16025550142 HTTP/1.1", "GET /customers?q=tel:***0142 HTTP/1.1"),
+        ("/calls?email=jordan%40example.com", "/calls?email=***@example.com"),
     ],
 )
 def test_mask_text_masks_pii(text: str, expected: str) -> None:
@@ -46,6 +48,7 @@ def test_mask_text_masks_pii(text: str, expected: str) -> None:
         "seeded 100000 rows in 12.5 s",
         "amount 1234.56 due 2026-11-25",
         "zip 85001-1234",
+        "progress 50% of %2Fapi%2Fv1",
     ],
 )
 def test_mask_text_keeps_ids_counts_and_dates(text: str) -> None:
