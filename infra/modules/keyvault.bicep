@@ -1,0 +1,149 @@
+// Key Vault with RBAC authorization: the vendors' secrets (Twilio, OpenAI, Cartesia) and Archer's bootstrap
+// key. The apps read them through Key Vault references (function app settings, Container Apps secrets) with
+// their managed identities; nothing secret is an app setting value or a deployment output.
+
+@description('Azure region.')
+param location string
+
+@description('Tags for every resource.')
+param tags object
+
+@description('Key Vault name (3-24 characters).')
+param name string
+
+@description('Log Analytics workspace for diagnostic settings.')
+param workspaceId string
+
+@description('Principal ids (managed identities) that read secrets.')
+param readerPrincipalIds array
+
+@description('Optional principal (an operators group) allowed to set and rotate secrets.')
+param secretsOfficerPrincipalId string = ''
+
+@description('Twilio auth token: signs webhooks and authenticates REST calls.')
+@secure()
+param twilioAuthToken string
+
+@description('OpenAI API key; empty leaves the agent on its scripted brain.')
+@secure()
+param openAiApiKey string = ''
+
+@description('Cartesia API key; empty when Cartesia is not used.')
+@secure()
+param cartesiaApiKey string = ''
+
+@description('Bootstrap API key of the first organization; empty to create organizations with the CLI only.')
+@secure()
+param bootstrapApiKey string = ''
+
+var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
+var keyVaultSecretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+  }
+}
+
+resource twilioAuthTokenSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
+  parent: vault
+  name: 'twilio-auth-token'
+  tags: tags
+  properties: {
+    value: twilioAuthToken
+    contentType: 'text/plain'
+  }
+}
+
+resource openAiApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(openAiApiKey)) {
+  parent: vault
+  name: 'openai-api-key'
+  tags: tags
+  properties: {
+    value: openAiApiKey
+    contentType: 'text/plain'
+  }
+}
+
+resource cartesiaApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(cartesiaApiKey)) {
+  parent: vault
+  name: 'cartesia-api-key'
+  tags: tags
+  properties: {
+    value: cartesiaApiKey
+    contentType: 'text/plain'
+  }
+}
+
+resource bootstrapApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(bootstrapApiKey)) {
+  parent: vault
+  name: 'archer-bootstrap-api-key'
+  tags: tags
+  properties: {
+    value: bootstrapApiKey
+    contentType: 'text/plain'
+  }
+}
+
+resource secretReaders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for principalId in readerPrincipalIds: {
+  name: guid(vault.id, principalId, keyVaultSecretsUserRoleId)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUserRoleId)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
+  name: guid(vault.id, secretsOfficerPrincipalId, keyVaultSecretsOfficerRoleId)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficerRoleId)
+    principalId: secretsOfficerPrincipalId
+    principalType: 'Group'
+  }
+}
+
+resource vaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output name string = vault.name
+output uri string = vault.properties.vaultUri
+output twilioAuthTokenSecretUri string = twilioAuthTokenSecret.properties.secretUri
+output openAiApiKeySecretUri string = empty(openAiApiKey) ? '' : '${vault.properties.vaultUri}secrets/openai-api-key'
+output cartesiaApiKeySecretUri string = empty(cartesiaApiKey) ? '' : '${vault.properties.vaultUri}secrets/cartesia-api-key'
+output bootstrapApiKeySecretUri string = empty(bootstrapApiKey) ? '' : '${vault.properties.vaultUri}secrets/archer-bootstrap-api-key'
