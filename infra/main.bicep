@@ -97,19 +97,28 @@ param operatorsGroupName string = ''
 @description('Twilio account SID.')
 param twilioAccountSid string
 
-@description('Twilio auth token (stored in Key Vault only).')
+@description('Twilio auth token to write to Key Vault; empty keeps the vault\'s (set it there before the first deploy).')
 @secure()
-param twilioAuthToken string
+param twilioAuthToken string = ''
 
-@description('OpenAI API key (Key Vault only); empty keeps the agent on its scripted brain.')
+@description('Use the LLM brain: the apps read openai-api-key from Key Vault.')
+param openAiEnabled bool = false
+
+@description('OpenAI API key to write to Key Vault; empty keeps the vault\'s.')
 @secure()
 param openAiApiKey string = ''
 
-@description('Cartesia API key (Key Vault only).')
+@description('The apps read cartesia-api-key from Key Vault.')
+param cartesiaEnabled bool = false
+
+@description('Cartesia API key to write to Key Vault; empty keeps the vault\'s.')
 @secure()
 param cartesiaApiKey string = ''
 
-@description('Bootstrap API key of the first organization (Key Vault only); empty to create organizations with the CLI.')
+@description('The function app reads archer-bootstrap-api-key from Key Vault.')
+param bootstrapKeyEnabled bool = false
+
+@description('Bootstrap API key of the first organization to write to Key Vault; empty keeps the vault\'s.')
 @secure()
 param bootstrapApiKey string = ''
 
@@ -191,8 +200,11 @@ module keyVault 'modules/keyvault.bicep' = {
     ]
     secretsOfficerPrincipalId: operatorsGroupObjectId
     twilioAuthToken: twilioAuthToken
+    openAiEnabled: openAiEnabled || !empty(openAiApiKey)
     openAiApiKey: openAiApiKey
+    cartesiaEnabled: cartesiaEnabled || !empty(cartesiaApiKey)
     cartesiaApiKey: cartesiaApiKey
+    bootstrapKeyEnabled: bootstrapKeyEnabled || !empty(bootstrapApiKey)
     bootstrapApiKey: bootstrapApiKey
   }
 }

@@ -1,6 +1,8 @@
 // Key Vault with RBAC authorization: the vendors' secrets (Twilio, OpenAI, Cartesia) and Archer's bootstrap
 // key. The apps read them through Key Vault references (function app settings, Container Apps secrets) with
-// their managed identities; nothing secret is an app setting value or a deployment output.
+// their managed identities; nothing secret is an app setting value or a deployment output. A secret value given
+// here is written; an empty one leaves the vault's secret alone, so a pipeline can provision without holding any
+// secret and operators set and rotate them in the vault (docs/DEPLOY.md).
 
 @description('Azure region.')
 param location string
@@ -20,19 +22,28 @@ param readerPrincipalIds array
 @description('Optional principal (an operators group) allowed to set and rotate secrets.')
 param secretsOfficerPrincipalId string = ''
 
-@description('Twilio auth token: signs webhooks and authenticates REST calls.')
+@description('Twilio auth token to store; empty leaves the secret as it is in the vault (set or rotated there).')
 @secure()
-param twilioAuthToken string
+param twilioAuthToken string = ''
 
-@description('OpenAI API key; empty leaves the agent on its scripted brain.')
+@description('The agent uses the LLM brain: the function app and agent read openai-api-key from the vault.')
+param openAiEnabled bool = false
+
+@description('OpenAI API key to store; empty leaves the vault secret as it is.')
 @secure()
 param openAiApiKey string = ''
 
-@description('Cartesia API key; empty when Cartesia is not used.')
+@description('The apps read cartesia-api-key from the vault.')
+param cartesiaEnabled bool = false
+
+@description('Cartesia API key to store; empty leaves the vault secret as it is.')
 @secure()
 param cartesiaApiKey string = ''
 
-@description('Bootstrap API key of the first organization; empty to create organizations with the CLI only.')
+@description('The function app reads archer-bootstrap-api-key from the vault.')
+param bootstrapKeyEnabled bool = false
+
+@description('Bootstrap API key to store; empty leaves the vault secret as it is.')
 @secure()
 param bootstrapApiKey string = ''
 
@@ -61,7 +72,7 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   }
 }
 
-resource twilioAuthTokenSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
+resource twilioAuthTokenSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(twilioAuthToken)) {
   parent: vault
   name: 'twilio-auth-token'
   tags: tags
@@ -141,9 +152,12 @@ resource vaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-prev
   }
 }
 
+// Versionless secret URIs: the apps follow a rotated secret without a redeployment.
+var secretsUri = '${vault.properties.vaultUri}secrets/'
+
 output name string = vault.name
 output uri string = vault.properties.vaultUri
-output twilioAuthTokenSecretUri string = twilioAuthTokenSecret.properties.secretUri
-output openAiApiKeySecretUri string = empty(openAiApiKey) ? '' : '${vault.properties.vaultUri}secrets/openai-api-key'
-output cartesiaApiKeySecretUri string = empty(cartesiaApiKey) ? '' : '${vault.properties.vaultUri}secrets/cartesia-api-key'
-output bootstrapApiKeySecretUri string = empty(bootstrapApiKey) ? '' : '${vault.properties.vaultUri}secrets/archer-bootstrap-api-key'
+output twilioAuthTokenSecretUri string = '${secretsUri}twilio-auth-token'
+output openAiApiKeySecretUri string = openAiEnabled ? '${secretsUri}openai-api-key' : ''
+output cartesiaApiKeySecretUri string = cartesiaEnabled ? '${secretsUri}cartesia-api-key' : ''
+output bootstrapApiKeySecretUri string = bootstrapKeyEnabled ? '${secretsUri}archer-bootstrap-api-key' : ''

@@ -137,10 +137,11 @@ def test_azure_yaml_declares_the_three_services() -> None:
     hook = services["agent"]["hooks"]["postdeploy"]["run"]
     assert (REPO / hook).is_file()
     tagged = {
-        resource.body["tags"]["function"]["parameters"]["arg_2"]["azd-service-name"]
+        node["azd-service-name"]
         for path in TEMPLATES
         for resource in bicep_policy.parse(path).resources
-        if isinstance(resource.body.get("tags"), dict) and "function" in resource.body["tags"]
+        for node in bicep_policy.walk_values(resource.body.get("tags"))
+        if isinstance(node, dict) and "azd-service-name" in node
     }
     assert tagged == set(services)
 
