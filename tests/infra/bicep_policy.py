@@ -95,7 +95,9 @@ def _has_decorator(spec: dict[str, Any], name: str) -> bool:
 
 def _unwrap(config: dict[str, Any]) -> tuple[dict[str, Any], Any, Any]:
     condition = loop = None
-    while isinstance(config, dict) and "config" in config and ("condition" in config or "loop_type" in config):
+    while (
+        isinstance(config, dict) and "config" in config and ("condition" in config or "loop_type" in config)
+    ):
         condition = config.get("condition") or condition
         loop = config.get("loop_type") or loop
         config = config["config"]
@@ -194,7 +196,9 @@ def expand(value: Any, template: Template, depth: int = 0) -> Any:
     """The value with variable references replaced by the variables' values (so a rule sees through
     `properties: union(baseSettings, ...)` and `env: env`)."""
     variables = template.variables
-    if isinstance(value, str) and value in variables and depth < 10:  # depth: variables referring to variables
+    if (
+        isinstance(value, str) and value in variables and depth < 10
+    ):  # depth: variables referring to variables
         return expand(variables[value], template, depth + 1)
     if isinstance(value, dict):
         return {key: expand(item, template, depth) for key, item in value.items()}
@@ -264,7 +268,8 @@ def check_https_tls(template: Template) -> list[str]:
             settings = {
                 c.body.get("name"): _field(c.properties, "value")
                 for c in template.resources
-                if c.type == "Microsoft.DBforPostgreSQL/flexibleServers/configurations" and c.body.get("parent") == r.symbol
+                if c.type == "Microsoft.DBforPostgreSQL/flexibleServers/configurations"
+                and c.body.get("parent") == r.symbol
             }
             if settings.get("require_secure_transport") != "on":
                 problems.append(f"{where}: needs configuration require_secure_transport = on")
@@ -294,7 +299,9 @@ def check_storage_locked_down(template: Template) -> list[str]:
     return problems
 
 
-_SECRET_NAME = re.compile(r"(?i)(password|passwd|secret|token|apikey|api_key|accesskey|connectionstring|(?<![a-z])key$|[a-z]Key$)")
+_SECRET_NAME = re.compile(
+    r"(?i)(password|passwd|secret|token|apikey|api_key|accesskey|connectionstring|(?<![a-z])key$|[a-z]Key$)"
+)
 _REFERENCE_SUFFIX = re.compile(r"(?i)(uri|url|name|id|ids)$")
 
 
@@ -303,7 +310,16 @@ def _looks_secret(name: str) -> bool:
 
 
 # Keys pycep uses to describe expressions (function calls, operators), as opposed to app setting names.
-_MODEL_KEYS = {"function", "operator", "type", "parameters", "operands", "condition", "true_value", "false_value"}
+_MODEL_KEYS = {
+    "function",
+    "operator",
+    "type",
+    "parameters",
+    "operands",
+    "condition",
+    "true_value",
+    "false_value",
+}
 _MODEL_KEY_PREFIX = re.compile(r"^(arg|operand|format|item|bool|base|extra|resource|subscription|input)_")
 
 
@@ -460,7 +476,9 @@ def check_modules(template: Template) -> list[str]:
             if name not in declared:
                 problems.append(f"{where}: {path_text} has no parameter {name!r}")
             elif value_names(expand(value, template)) & secure and name not in module.secure_parameters():
-                problems.append(f"{where}: secure value passed to {path_text} parameter {name!r}, not @secure()")
+                problems.append(
+                    f"{where}: secure value passed to {path_text} parameter {name!r}, not @secure()"
+                )
     return problems
 
 
