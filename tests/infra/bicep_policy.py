@@ -186,9 +186,9 @@ def calls_list_function(value: Any) -> bool:
     for node in walk_values(value):
         if isinstance(node, str) and re.search(r"\blist[A-Z]\w*\(", node):
             return True
-        if isinstance(node, dict) and isinstance(node.get("function"), dict):
-            if str(node["function"].get("type", "")).startswith("list"):
-                return True
+        function = node.get("function") if isinstance(node, dict) else None
+        if isinstance(function, dict) and str(function.get("type", "")).startswith("list"):
+            return True
     return False
 
 
@@ -293,9 +293,11 @@ def check_storage_locked_down(template: Template) -> list[str]:
                 problems.append(f"{where}: allowBlobPublicAccess must be false")
             if r.properties.get("allowSharedKeyAccess") is not False:
                 problems.append(f"{where}: allowSharedKeyAccess must be false")
-        elif r.type == "Microsoft.Storage/storageAccounts/blobServices/containers":
-            if r.properties.get("publicAccess", "None") != "None":
-                problems.append(f"{where}: publicAccess must be None")
+        elif (
+            r.type == "Microsoft.Storage/storageAccounts/blobServices/containers"
+            and r.properties.get("publicAccess", "None") != "None"
+        ):
+            problems.append(f"{where}: publicAccess must be None")
     return problems
 
 
@@ -469,9 +471,8 @@ def check_modules(template: Template) -> list[str]:
         passed = body.get("params") or {}
         declared = module.parameters
         for name, param in declared.items():
-            if "default" not in param or (param.get("default") is None and name not in passed):
-                if name not in passed:
-                    problems.append(f"{where}: required parameter {name!r} of {path_text} is not passed")
+            if param.get("default") is None and name not in passed:  # no default: the caller must pass it
+                problems.append(f"{where}: required parameter {name!r} of {path_text} is not passed")
         for name, value in passed.items():
             if name not in declared:
                 problems.append(f"{where}: {path_text} has no parameter {name!r}")
