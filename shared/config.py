@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="ARCHER_LOG_LEVEL")
     log_format: Literal["json", "console"] = Field(default="console", alias="ARCHER_LOG_FORMAT")
     db_pool_size: int = Field(default=5, ge=1, le=100, alias="ARCHER_DB_POOL_SIZE")
+    # `entra`: sign in to PostgreSQL with a Microsoft Entra token of the managed identity (AZURE_CLIENT_ID), a
+    # fresh one for each new connection, instead of a password in the URL (Azure deploys it so).
+    database_auth: Literal["password", "entra"] = Field(default="password", alias="ARCHER_DATABASE_AUTH")
+    azure_client_id: str | None = Field(default=None, alias="AZURE_CLIENT_ID")
 
     # LLM brain: used when OPENAI_API_KEY is set; the base URL points it at any OpenAI-compatible server.
     openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")

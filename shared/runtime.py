@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import Settings, get_settings
 from shared.db.engine import make_engine, make_session_factory, safe_url
+from shared.db.entra import configure_engine_auth
 from shared.integrations.cache import InMemoryCache, RedisCache, make_cache
 from shared.telemetry import instrument_engine
 
@@ -33,6 +34,7 @@ class Runtime:
 def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    configure_engine_auth(engine, settings)  # Entra tokens as passwords when ARCHER_DATABASE_AUTH=entra
     instrument_engine(engine)  # statement spans, when telemetry is configured
     adapters = settings.describe_adapters()
     logger.info(
