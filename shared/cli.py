@@ -43,7 +43,6 @@ def _print(data: Any, as_json: bool, human: Callable[[], None]) -> None:
 def open_engine(settings: Settings) -> Any:
     """An engine on the configured database, checked reachable (DatabaseUnavailable otherwise)."""
     from shared.db.engine import check_connection, make_engine
-
     from shared.db.entra import configure_engine_auth
 
     engine = make_engine(settings.database_url)

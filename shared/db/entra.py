@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from shared.config import Settings
 
 # The resource Azure Database for PostgreSQL accepts tokens for.
-POSTGRES_TOKEN_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
+POSTGRES_TOKEN_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"  # noqa: S105 - a scope, not a secret
 
 
 def token_provider(client_id: str | None) -> Callable[[], str]:

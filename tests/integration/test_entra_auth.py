@@ -96,17 +96,21 @@ def test_connections_sign_in_with_the_managed_identity_token(
     assert request["query"]["client_id"] == [CLIENT_ID]  # type: ignore[index]
 
 
-def test_password_auth_and_sqlite_are_left_alone(tmp_path: object) -> None:
-    """Without ARCHER_DATABASE_AUTH=entra, or on SQLite, no token is fetched and the URL is used as it is."""
-    settings = Settings(ARCHER_DATABASE_URL=f"sqlite:///{tmp_path}/x.db", ARCHER_DATABASE_AUTH="entra")
-    engine = make_engine(settings.database_url)
-    configure_engine_auth(engine, settings)
+def test_password_auth_and_sqlite_are_left_alone(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ARCHER_DATABASE_AUTH=entra, or on SQLite, no token is ever asked for and the URL is used as is."""
+    from shared.db import entra
+
+    def no_tokens(_client_id: str | None) -> object:
+        raise AssertionError("a token provider was set up")
+
+    monkeypatch.setattr(entra, "token_provider", no_tokens)
+    sqlite = Settings(ARCHER_DATABASE_URL=f"sqlite:///{tmp_path}/x.db", ARCHER_DATABASE_AUTH="entra")
+    engine = make_engine(sqlite.database_url)
+    configure_engine_auth(engine, sqlite)
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT 1")).scalar() == 1
     engine.dispose()
-    assert len(engine.dispatch.do_connect) == 0  # no token hook on SQLite
-    password_settings = Settings(ARCHER_DATABASE_URL="postgresql+psycopg://u:p@127.0.0.1:5432/db")
-    postgres = make_engine(password_settings.database_url)
-    configure_engine_auth(postgres, password_settings)
-    assert len(postgres.dispatch.do_connect) == 0  # the URL's password is used
+    password = Settings(ARCHER_DATABASE_URL="postgresql+psycopg://u:p@127.0.0.1:5432/db")
+    postgres = make_engine(password.database_url)
+    configure_engine_auth(postgres, password)
     postgres.dispose()
