@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shared.db.tables import Account, Call, Customer, CustomerPhone, Organization
-from shared.domain import CallDirection, CallType, LineType
+from shared.db.tables import (
+    Account,
+    Call,
+    CallAttempt,
+    ContactPreference,
+    Customer,
+    CustomerPhone,
+    Organization,
+)
+from shared.domain import AttemptResult, CallDirection, CallType, LineType, PreferenceKind
 from shared.policy.zones import zone_for_postal_code
 
 _sequence = itertools.count(1)
@@ -86,6 +95,41 @@ def make_call(session: Session, customer: Customer, **overrides: Any) -> Call:
     }
     values.update(overrides)
     row = Call(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def make_preference(
+    session: Session, customer: Customer, kind: PreferenceKind, **overrides: Any
+) -> ContactPreference:
+    values: dict[str, Any] = {
+        "organization_id": customer.organization_id,
+        "customer_id": customer.id,
+        "kind": kind,
+        "details": {},
+        "effective_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    values.update(overrides)
+    row = ContactPreference(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def make_attempt(
+    session: Session, customer: Customer, attempted_at: datetime, **overrides: Any
+) -> CallAttempt:
+    values: dict[str, Any] = {
+        "organization_id": customer.organization_id,
+        "customer_id": customer.id,
+        "phone_number": customer.phone_number,
+        "attempted_at": attempted_at,
+        "result": AttemptResult.NO_ANSWER,
+        "idempotency_key": f"test:{uuid.uuid4()}",
+    }
+    values.update(overrides)
+    row = CallAttempt(**values)
     session.add(row)
     session.flush()
     return row

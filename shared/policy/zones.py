@@ -15,6 +15,29 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 from phonenumbers import timezone as phone_timezone
 
+# NANP area codes that span two zones where `phonenumbers` (which resolves these fictional 555 numbers by
+# area code) lists only one. Adding a zone can only narrow the window a call must fit, so listing a boundary
+# county's zone is the safe direction. 605 and 701 are right in `phonenumbers` already; they are listed so the
+# rule reads complete here.
+SPLIT_AREA_CODES: dict[str, tuple[str, ...]] = {
+    "850": ("America/New_York", "America/Chicago"),  # Florida panhandle: west of the Apalachicola is Central
+    "605": ("America/Chicago", "America/Denver"),  # South Dakota: west river is Mountain
+    "701": ("America/Chicago", "America/Denver"),  # North Dakota: the southwest is Mountain
+    "270": ("America/Chicago", "America/New_York"),  # western Kentucky Central, a few counties Eastern
+    "812": ("America/New_York", "America/Chicago"),  # southwestern Indiana counties are Central
+    "930": ("America/New_York", "America/Chicago"),  # overlay of 812
+    "219": ("America/Chicago", "America/New_York"),  # northwestern Indiana: Lake/Porter are Central
+    "574": ("America/New_York", "America/Chicago"),  # Starke County, Indiana is Central
+    "906": ("America/New_York", "America/Menominee"),  # four Upper Peninsula counties are Central
+    "541": ("America/Los_Angeles", "America/Boise"),  # Malheur County, Oregon is Mountain
+    "208": ("America/Boise", "America/Los_Angeles"),  # the Idaho panhandle is Pacific
+    "308": ("America/Chicago", "America/Denver"),  # western Nebraska is Mountain
+    "785": ("America/Chicago", "America/Denver"),  # four western Kansas counties are Mountain
+    "620": ("America/Chicago", "America/Denver"),  # Hamilton County, Kansas is Mountain
+    "928": ("America/Phoenix", "America/Denver"),  # the Navajo Nation observes daylight saving time
+    "775": ("America/Los_Angeles", "America/Denver"),  # West Wendover, Nevada keeps Mountain time
+}
+
 _NON_GEOGRAPHIC = {
     PhoneNumberType.TOLL_FREE,
     PhoneNumberType.PREMIUM_RATE,
@@ -89,18 +112,35 @@ def state_for_postal_code(postal_code: str | None) -> str | None:
     return entry[1] or None if entry else None
 
 
-def zones_for_phone(number: str | None) -> tuple[str, ...]:
-    """Every zone the number's area code spans (several for split area codes); () when unknown."""
+def _parse(number: str | None) -> phonenumbers.PhoneNumber | None:
     if not number:
-        return ()
+        return None
     try:
         parsed = phonenumbers.parse(number, "US")
     except phonenumbers.NumberParseException:
+        return None
+    return parsed if phonenumbers.is_possible_number(parsed) else None
+
+
+def is_non_geographic(number: str | None) -> bool:
+    """A toll-free (or premium, personal, pager ...) number: it says nothing about where anyone is."""
+    parsed = _parse(number)
+    return parsed is not None and phonenumbers.number_type(parsed) in _NON_GEOGRAPHIC
+
+
+@functools.lru_cache(maxsize=4096)
+def zones_for_phone(number: str | None) -> tuple[str, ...]:
+    """Every zone the number's area code spans (several for split area codes); () when unknown."""
+    parsed = _parse(number)
+    if parsed is None or phonenumbers.number_type(parsed) in _NON_GEOGRAPHIC:
         return ()
-    if not phonenumbers.is_possible_number(parsed) or phonenumbers.number_type(parsed) in _NON_GEOGRAPHIC:
+    zones = [zone for zone in phone_timezone.time_zones_for_number(parsed) if _is_zone(zone)]
+    if not zones:
         return ()
-    zones = tuple(zone for zone in phone_timezone.time_zones_for_number(parsed) if _is_zone(zone))
-    return zones
+    if parsed.country_code == 1:
+        area_code = phonenumbers.national_significant_number(parsed)[:3]
+        zones += [zone for zone in SPLIT_AREA_CODES.get(area_code, ()) if zone not in zones]
+    return tuple(zones)
 
 
 if __name__ == "__main__":
