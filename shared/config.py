@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     twilio_api_base_url: str | None = Field(default=None, alias="ARCHER_TWILIO_API_BASE_URL")
     cartesia_api_key: SecretStr | None = Field(default=None, alias="CARTESIA_API_KEY")
 
+    # Payments: a tokenizing HTTP gateway when both are set, else the embedded sandbox (test cards only).
+    payments_gateway_url: str | None = Field(default=None, alias="ARCHER_PAYMENTS_GATEWAY_URL")
+    payments_api_key: SecretStr | None = Field(default=None, alias="ARCHER_PAYMENTS_API_KEY")
+
     # Telemetry.
     applicationinsights_connection_string: SecretStr | None = Field(
         default=None, alias="APPLICATIONINSIGHTS_CONNECTION_STRING"
@@ -87,6 +91,11 @@ class Settings(BaseSettings):
     @field_validator("redis_url", "public_base_url", "openai_base_url", "twilio_api_base_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("payments_gateway_url")
+    @classmethod
+    def _blank_gateway_is_unset(cls, value: str | None) -> str | None:
         return value or None
 
     @model_validator(mode="after")

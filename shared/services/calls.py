@@ -4,14 +4,16 @@ lists and reads them; Twilio's callbacks move their status."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shared.db.base import utcnow
 from shared.db.tables import Call, CallTranscriptEntry, Customer
-from shared.domain import CallOutcome
+from shared.domain import CallOutcome, CallStatus
 from shared.errors import InvalidInput, NotFound
 from shared.models.calls import (
     CallCreate,
@@ -88,6 +90,88 @@ def append_entry(
     return TranscriptEntryPublic.model_validate(row)
 
 
+def append_entries(
+    *, session: Session, org_id: uuid.UUID, call_id: uuid.UUID, entries: Sequence[TranscriptEntryCreate]
+) -> list[TranscriptEntryPublic]:
+    """Append several entries in order with one lookup and one flush (the agent host writes a turn's
+    entries in a batch, off its event loop)."""
+    if not entries:
+        return []
+    _get_row(session, org_id, call_id)
+    last = session.scalar(
+        sa.select(sa.func.max(CallTranscriptEntry.sequence)).where(CallTranscriptEntry.call_id == call_id)
+    )
+    first = 0 if last is None else last + 1
+    rows = [
+        CallTranscriptEntry(
+            organization_id=org_id,
+            call_id=call_id,
+            sequence=first + index,
+            timestamp=entry_in.timestamp or utcnow(),
+            **entry_in.model_dump(exclude={"timestamp"}),
+        )
+        for index, entry_in in enumerate(entries)
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [TranscriptEntryPublic.model_validate(row) for row in rows]
+
+
+def begin_agent_call(
+    *, session: Session, org_id: uuid.UUID, call_id: uuid.UUID | None, call_in: CallCreate
+) -> CallPublic:
+    """The call the agent is about to conduct: the row with `call_id` when the caller (campaign driver, test
+    call, Twilio webhook) created it already — given the agent's brain and configuration versions and moved
+    to in progress — else a new row. Another organization's call id is NotFound."""
+    row = session.get(Call, call_id) if call_id is not None else None
+    if row is None:
+        return create_call(session=session, org_id=org_id, call_in=call_in, call_id=call_id)
+    if row.organization_id != org_id:
+        raise NotFound("call not found")
+    for field in (
+        "customer_id",
+        "account_id",
+        "campaign_id",
+        "campaign_target_id",
+        "from_number",
+        "to_number",
+    ):
+        if getattr(row, field) is None and getattr(call_in, field) is not None:
+            setattr(row, field, getattr(call_in, field))
+    row.brain = call_in.brain
+    row.behavioral_tactic_id = call_in.behavioral_tactic_id
+    row.system_prompt_id = call_in.system_prompt_id
+    row.negotiation_policy_id = call_in.negotiation_policy_id
+    row.call_metadata = {**(row.call_metadata or {}), **call_in.metadata}
+    if not CallStatus(row.status).is_final:
+        row.status = CallStatus.IN_PROGRESS
+    session.flush()
+    return CallPublic.model_validate(row)
+
+
+def mark_verified(
+    *, session: Session, org_id: uuid.UUID, call_id: uuid.UUID, at: datetime | None = None
+) -> CallPublic:
+    """Right-party verification succeeded: the call is a conversation with the consumer about the debt
+    (Regulation F's 7-day rule counts from it) and, for the dashboard, answered."""
+    row = _get_row(session, org_id, call_id)
+    row.verified = True
+    if row.answered_at is None:
+        row.answered_at = at or utcnow()
+    session.flush()
+    return CallPublic.model_validate(row)
+
+
+def update_metadata(
+    *, session: Session, org_id: uuid.UUID, call_id: uuid.UUID, values: dict[str, Any]
+) -> CallPublic:
+    """Merge `values` into the call's metadata document (top-level keys replace)."""
+    row = _get_row(session, org_id, call_id)
+    row.call_metadata = {**(row.call_metadata or {}), **values}
+    session.flush()
+    return CallPublic.model_validate(row)
+
+
 def finalize_call(
     *,
     session: Session,
@@ -95,10 +179,14 @@ def finalize_call(
     call_id: uuid.UUID,
     outcome: CallOutcome,
     ended_at: datetime | None = None,
+    status: CallStatus | None = None,
 ) -> CallPublic:
     """Give the call its one outcome and end time. The first outcome wins: a late duplicate never rewrites
-    what the call concluded."""
+    what the call concluded. `status` (for calls no telephony callback will close, such as simulated
+    ones) is applied unless the call already has a final status."""
     row = _get_row(session, org_id, call_id)
+    if status is not None and not CallStatus(row.status).is_final:
+        row.status = status
     if row.outcome is None:
         row.outcome = outcome
     if row.end_time is None:
