@@ -10,7 +10,7 @@ carries `campaign_id`, `campaign_target_id` and `metadata["orchestration_instanc
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cronsim import CronSim, CronSimError
@@ -88,7 +88,7 @@ class CampaignSchedule(Schema):
         if value is None or not value.strip():
             return None
         try:
-            CronSim(value, datetime(2026, 1, 1))
+            CronSim(value, datetime(2026, 1, 1, tzinfo=UTC))
         except CronSimError as exc:
             raise ValueError(f"not a valid cron expression: {exc}") from None
         return value.strip()
