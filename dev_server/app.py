@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from agent_host.live_events import mount_live_events
 from functions.api.app import create_api
 from shared.config import get_settings
 from shared.runtime import Runtime, build_runtime
@@ -52,10 +53,12 @@ def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastA
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await live_events.aclose()
         await runtime.aclose()
 
     app = create_api(runtime)
     app.router.lifespan_context = lifespan
+    live_events = mount_live_events(app, runtime)  # Socket.IO at /socket.io
     if (ui_dist / "index.html").is_file():
         app.mount("/", SpaFiles(directory=ui_dist, html=True), name="ui")
     else:

@@ -1,0 +1,1 @@
+"""The agent host: the Cartesia Line SDK voice agent (`VoiceAgentApp`) and the live-event Socket.IO server."""
