@@ -3,6 +3,7 @@
 #   make test   install, lint, and run the whole test suite
 #   make setup  install everything into .venv and static_web/node_modules (idempotent; starts nothing)
 #   make lint   ruff (check + format --check) and mypy (strict) on shared/
+#   make types  regenerate the UI's TypeScript types (static_web/src/types/api.ts) from shared/models
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -19,10 +20,10 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 UI_SOURCES := $(shell find static_web/src static_web/index.html static_web/vite.config.ts static_web/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: help setup lint format test run serve clean
+.PHONY: help setup lint format test run serve clean types
 
 help:
-	@sed -n '2,6p' Makefile | sed 's/^# //'
+	@sed -n '2,7p' Makefile | sed 's/^# //'
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,3 +63,7 @@ serve: setup
 
 clean:
 	rm -rf $(VENV) static_web/node_modules static_web/dist .archer .mypy_cache .ruff_cache .pytest_cache
+
+# The admin UI's types, generated from the pydantic models (a test fails when the committed file is stale).
+types: $(BIN)/.installed static_web/node_modules/.installed
+	$(BIN)/python scripts/generate_types.py
