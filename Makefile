@@ -20,7 +20,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 UI_SOURCES := $(shell find static_web/src static_web/index.html static_web/vite.config.ts static_web/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: help setup lint format test run serve clean types
+.PHONY: help setup lint format test run serve clean types ui-check
 
 help:
 	@sed -n '2,7p' Makefile | sed 's/^# //'
@@ -50,7 +50,7 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: setup lint
+test: setup lint ui-check
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 run: setup
@@ -67,3 +67,7 @@ clean:
 # The admin UI's types, generated from the pydantic models (a test fails when the committed file is stale).
 types: $(BIN)/.installed static_web/node_modules/.installed
 	$(BIN)/python scripts/generate_types.py
+
+# The admin UI's own checks: ESLint, the TypeScript compiler (strict), and the vitest unit tests.
+ui-check: static_web/node_modules/.installed
+	cd static_web && npm run lint && npm run typecheck && npm test
