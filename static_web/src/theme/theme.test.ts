@@ -8,7 +8,8 @@ function block(selector: RegExp): Record<string, string> {
   const match = selector.exec(css);
   if (!match) throw new Error(`no ${String(selector)} block in index.css`);
   const body = css.slice(match.index + match[0].length, css.indexOf("}", match.index));
-  return Object.fromEntries([...body.matchAll(/(--color-[\w-]+):\s*(#[0-9a-f]{6})/gi)].map((m) => [m[1], m[2]!.toLowerCase()]));
+  const pairs = [...body.matchAll(/(--color-[\w-]+):\s*(#[0-9a-f]{6})/gi)].map((m): [string, string] => [m[1]!, m[2]!.toLowerCase()]);
+  return Object.fromEntries(pairs);
 }
 
 describe("the theme", () => {
