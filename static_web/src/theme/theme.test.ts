@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import css from "../index.css?raw";
+import { readFileSync } from "node:fs";
 import { AA_TEXT, contrastRatio, luminance } from "./contrast";
 import { cssVariable, PALETTES, TEXT_PAIRS, type Palette, type ThemeName } from "./palette";
 
+
+const css = readFileSync(new URL("../index.css", import.meta.url), "utf8");
 
 function block(selector: RegExp): Record<string, string> {
   const match = selector.exec(css);
