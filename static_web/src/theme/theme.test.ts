@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { AA_TEXT, contrastRatio, luminance } from "./contrast";
 import { cssVariable, PALETTES, TEXT_PAIRS, type Palette, type ThemeName } from "./palette";
 
 
-const css = readFileSync(new URL("../index.css", import.meta.url), "utf8");
+const css = readFileSync(resolve(__dirname, "../index.css"), "utf8");
 
 function block(selector: RegExp): Record<string, string> {
   const match = selector.exec(css);
