@@ -8,7 +8,7 @@ import { Pager, useCursorPager } from "../components/Pager";
 import { Button, EmptyState, KpiCard, OutcomeBadge, PageHeader, Panel, ProgressBar, QueryState, StatusBadge, Table, td, th } from "../components/ui";
 import { dateTime, humanize } from "../lib/format";
 import { useLiveEvents } from "../live/LiveProvider";
-import type { CampaignProgressPublic, CampaignPublic, CampaignTargetPublic, LiveEvent, Page } from "../types";
+import type { CampaignProgressPublic, CampaignPublic, CampaignRunPublic, CampaignTargetPublic, LiveEvent, Page } from "../types";
 
 type Action = "start" | "pause" | "resume" | "cancel";
 
@@ -29,19 +29,30 @@ export default function CampaignDetail() {
     useCallback(
       (event: LiveEvent) => {
         if (event.type === "campaign.progress" && event.campaign_id === campaignId) {
-          setLiveProgress({ campaign_id: event.campaign_id, total: event.total, counts: event.counts, percent_done: event.percent_done });
+          setLiveProgress((previous) => ({
+            run_number: 0,
+            attempts: 0,
+            outcomes: {},
+            ...(previous ?? progress.data),
+            status: (previous ?? progress.data)?.status ?? "running",
+            campaign_id: event.campaign_id,
+            total: event.total,
+            counts: event.counts,
+            percent_done: event.percent_done,
+          }));
           void queryClient.invalidateQueries({ queryKey: ["campaigns", "targets", campaignId] });
           if (event.percent_done >= 100) void queryClient.invalidateQueries({ queryKey: ["campaigns", "detail", campaignId] });
         }
       },
-      [campaignId, queryClient],
+      [campaignId, queryClient, progress.data],
     ),
   );
 
   const control = useMutation({
-    mutationFn: (action: Action) => api.post<CampaignPublic>(`/campaigns/${campaignId}/${action}`),
-    onSuccess: (updated) => {
-      if (updated && typeof updated === "object" && "id" in updated) queryClient.setQueryData(["campaigns", "detail", campaignId], updated);
+    mutationFn: (action: Action) => api.post<CampaignRunPublic>(`/campaigns/${campaignId}/${action}`),
+    onSuccess: (run) => {
+      if (run?.campaign) queryClient.setQueryData(["campaigns", "detail", campaignId], run.campaign);
+      setLiveProgress(null);
       void queryClient.invalidateQueries({ queryKey: ["campaigns"] });
     },
   });
@@ -50,13 +61,13 @@ export default function CampaignDetail() {
   const shown = liveProgress && (!progress.data || liveProgress.percent_done >= progress.data.percent_done) ? liveProgress : progress.data;
   const data = campaign.data;
   const status = data?.status;
-  const counts = Object.entries(shown?.counts ?? {}).filter(([, n]) => n > 0);
+  const counts = [...Object.entries(shown?.counts ?? {}), ...Object.entries(shown?.outcomes ?? {})].filter(([, n]) => n > 0);
 
   return (
     <div>
       <PageHeader
         title={data?.name ?? "Campaign"}
-        subtitle={data ? <span className="flex items-center gap-2"><StatusBadge status={status} /> created {dateTime(data.created_at)}{data.simulated ? " · simulated customers" : ""}</span> : undefined}
+        subtitle={data ? <span className="flex items-center gap-2"><StatusBadge status={status} /> created {dateTime(data.created_at)}{data.run_number ? ` · run ${data.run_number}` : ""}</span> : undefined}
         actions={
           <>
             <Link to="/campaigns" className="mr-2 text-sm text-accent-text hover:underline">← Campaigns</Link>
@@ -88,7 +99,7 @@ export default function CampaignDetail() {
               </div>
               <ProgressBar value={shown.percent_done} label="Campaign progress" />
               <div className="mt-4 grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-6">
-                {counts.length === 0 ? <p className="text-sm text-muted">Nothing dialed yet.</p> : counts.map(([name, n]) => <KpiCard key={name} label={humanize(name)} value={n} />)}
+                {counts.length === 0 ? <p className="text-sm text-muted">Nothing dialed yet.</p> : counts.map(([name, n], index) => <KpiCard key={`${index}-${name}`} label={humanize(name)} value={n} />)}
               </div>
             </div>
           ) : progress.error ? (
@@ -119,12 +130,12 @@ export default function CampaignDetail() {
               <tbody>
                 {targets.data?.data.map((target) => (
                   <tr key={target.id}>
-                    <td className={td}><Link className="text-accent-text hover:underline" to={`/customers/${target.customer_id}`}>{target.customer_name ?? target.customer_id.slice(0, 8)}</Link></td>
+                    <td className={td}><Link className="text-accent-text hover:underline" to={`/customers/${target.customer_id}`}>{target.customer_id.slice(0, 8)}</Link></td>
                     <td className={td}><StatusBadge status={target.status} /></td>
                     <td className={td}>{humanize(target.tactic_name)}</td>
                     <td className={`${td} tabular-nums`}>{target.attempts ?? 0}</td>
-                    <td className={td}><OutcomeBadge outcome={target.outcome} /></td>
-                    <td className={`${td} text-muted`}>{target.blocked_reason ?? (target.next_attempt_at ? dateTime(target.next_attempt_at) : "—")}</td>
+                    <td className={td}><OutcomeBadge outcome={target.last_outcome} /></td>
+                    <td className={`${td} text-muted`}>{target.blocked_reasons.length ? target.blocked_reasons.map((reason) => (typeof reason === "string" ? reason : JSON.stringify(reason))).join("; ") : target.next_attempt_at ? dateTime(target.next_attempt_at) : "—"}</td>
                   </tr>
                 ))}
               </tbody>

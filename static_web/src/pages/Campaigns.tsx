@@ -3,7 +3,7 @@ import { Link } from "react-router";
 import { api, rowsOf } from "../api/client";
 import { EmptyState, PageHeader, Panel, QueryState, StatusBadge, Table, td, th } from "../components/ui";
 import { dateTime, humanize } from "../lib/format";
-import type { CampaignPublic, Page } from "../types";
+import type { CampaignPublic, Page, TacticShare } from "../types";
 
 export default function Campaigns() {
   const campaigns = useQuery({ queryKey: ["campaigns", "list"], queryFn: () => api.get<Page<CampaignPublic> | CampaignPublic[]>("/campaigns") });
@@ -43,10 +43,9 @@ export default function Campaigns() {
                     <Link to={`/campaigns/${campaign.id}`} className="font-medium text-accent-text hover:underline">
                       {campaign.name}
                     </Link>
-                    {campaign.simulated && <span className="ml-2 text-xs text-muted">simulated</span>}
                   </td>
                   <td className={td}><StatusBadge status={campaign.status} /></td>
-                  <td className={td}>{(campaign.tactic_split ?? []).map((share) => `${humanize(share.tactic_name)} ${share.weight}%`).join(" · ") || "—"}</td>
+                  <td className={td}>{splitLabel(campaign.tactics)}</td>
                   <td className={td}>{dateTime(campaign.created_at)}</td>
                 </tr>
               ))}
@@ -56,4 +55,11 @@ export default function Campaigns() {
       </Panel>
     </div>
   );
+}
+
+/** `Calm 50% · Firm 50%` from the split's weights. */
+export function splitLabel(shares: TacticShare[] | undefined): string {
+  if (!shares?.length) return "—";
+  const total = shares.reduce((sum, share) => sum + (share.weight ?? 1), 0);
+  return shares.map((share) => `${humanize(share.tactic_name)} ${Math.round(((share.weight ?? 1) / total) * 100)}%`).join(" · ");
 }

@@ -6,7 +6,8 @@ import { FormError, toFormErrors } from "../components/forms";
 import { Badge, Button, KpiCard, PageHeader, Panel, Table, td, th } from "../components/ui";
 import type { CustomerImportReport } from "../types";
 
-const SAMPLE = `external_ref,name,phone_number,postal_code,state,email,account_ref,account_last_4,balance,past_due_amount,days_past_due
+// The columns docs/API.md lists: required external_ref, name, phone_number, postal_code; one optional account.
+const SAMPLE = `external_ref,name,phone_number,postal_code,state,email,account_external_ref,account_last_4,balance,past_due_amount,days_past_due
 C-9001,Jordan Ashgrove,(602) 555-0142,85004,AZ,jordan@example.com,A-9001,4321,1200.00,300.00,45
 C-9002,Riley Brookfield,+1 808 555 0101,96813,HI,,A-9002,8765,640.50,120.00,32
 `;
@@ -75,10 +76,10 @@ export default function CustomerImport() {
           ) : (
             <div data-testid="import-report">
               <div className="grid grid-cols-2 gap-3">
-                <KpiCard label="Imported" value={<span data-testid="import-created">{report.created + (report.updated ?? 0)}</span>} />
-                <KpiCard label="Rejected" value={<span data-testid="import-rejected" className={report.rejected ? "text-danger" : ""}>{report.rejected}</span>} />
+                <KpiCard label="Imported" value={<span data-testid="import-created">{report.created}</span>} />
+                <KpiCard label="Rejected" value={<span data-testid="import-rejected" className={report.rejected.length ? "text-danger" : ""}>{report.rejected.length}</span>} hint={`of ${report.total_rows} rows`} />
               </div>
-              {report.errors.length > 0 ? (
+              {report.rejected.length > 0 ? (
                 <div className="mt-4">
                   <Table label="Rejected rows">
                     <thead>
@@ -89,11 +90,11 @@ export default function CustomerImport() {
                       </tr>
                     </thead>
                     <tbody>
-                      {report.errors.map((error, index) => (
+                      {report.rejected.map((error, index) => (
                         <tr key={`${error.line}-${index}`} data-testid="import-error">
                           <td className={`${td} tabular-nums`}>{error.line}</td>
                           <td className={td}>{error.field ? <Badge tone="danger">{error.field}</Badge> : "—"}</td>
-                          <td className={td}>{error.message}</td>
+                          <td className={td}>{error.reason}</td>
                         </tr>
                       ))}
                     </tbody>

@@ -1,4 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, errorMessage, rowsOf } from "../api/client";
@@ -7,7 +7,10 @@ import { Badge, Button, PageHeader, Panel } from "../components/ui";
 import { agentWebSocketUrl } from "../config";
 import { dateTime, humanize } from "../lib/format";
 import { useAgentChat, type ChatTool } from "../live/agentChat";
-import type { AuditFinding, CallDetail, ComplianceCheck, CustomerPublic, Page, TacticPublic } from "../types";
+import type { AuditFinding, CallDetail, ComplianceCheck, CustomerPublic, Page, TacticPublic, TestCallPublic } from "../types";
+
+// Personas of the simulated customers (agent_host/simulator); the API refuses one it does not know.
+const PERSONAS = ["cooperative", "needs_plan", "settlement_seeker", "hardship", "hostile", "wrong_person", "disputes", "asks_for_human", "stop_calling", "voicemail", "fails_verification", "prompt_injection"];
 
 export default function TestCall() {
   const [params, setParams] = useSearchParams();
@@ -83,6 +86,7 @@ export default function TestCall() {
               </p>
             )}
           </Panel>
+          <SimulatedCall customerId={customerId} tactic={tactic} />
           <Panel title="Compliance now">
             {!customerId ? (
               <p className="text-sm text-muted">Pick a customer.</p>
@@ -171,5 +175,28 @@ function ToolCard({ tool }: { tool: ChatTool }) {
         <pre className="mt-1 max-h-40 overflow-auto rounded bg-bg p-2 font-mono text-xs">{JSON.stringify({ arguments: tool.arguments, result: tool.result }, null, 2)}</pre>
       </details>
     </li>
+  );
+}
+
+function SimulatedCall({ customerId, tactic }: { customerId: string | null; tactic: string }) {
+  const [persona, setPersona] = useState("cooperative");
+  const run = useMutation({
+    mutationFn: () => api.post<TestCallPublic>("/test-calls", { persona, customer_id: customerId, tactic_name: tactic || null }),
+  });
+  return (
+    <Panel title="Or let a simulated customer talk">
+      <div className="flex gap-2">
+        <input aria-label="Persona" list="personas" className="input" value={persona} onChange={(e) => setPersona(e.target.value)} />
+        <datalist id="personas">{PERSONAS.map((name) => <option key={name} value={name} />)}</datalist>
+        <Button onClick={() => run.mutate()} busy={run.isPending} disabled={!persona.trim()}>Run</Button>
+      </div>
+      {run.error && <p role="alert" className="mt-2 text-sm text-danger">{errorMessage(run.error)}</p>}
+      {run.data && (
+        <p className="mt-2 text-sm">
+          {humanize(run.data.mode)} call started —{" "}
+          <Link className="text-accent-text underline" to={`/calls/${run.data.call_id}`}>follow it</Link> or watch the dashboard.
+        </p>
+      )}
+    </Panel>
   );
 }

@@ -10,129 +10,166 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-// PENDING (issue 5: campaigns). Shapes follow docs/API.md.
+// PENDING (issue 5: campaigns) — mirrors shared/models/campaigns.py on the campaign helper's branch.
 export type CampaignStatus = "draft" | "scheduled" | "running" | "paused" | "completed" | "canceled";
-export type TargetStatus =
-  | "pending"
-  | "waiting_window"
-  | "dialing"
-  | "in_call"
-  | "done"
-  | "blocked"
-  | "exhausted"
-  | "canceled";
+export type TargetStatus = "pending" | "waiting_window" | "dialing" | "in_call" | "done" | "blocked" | "exhausted" | "canceled";
 
 export interface TacticShare {
   tactic_name: string;
-  weight: number;
+  weight?: number;
 }
 
-export interface CampaignTargeting {
+export interface Targeting {
   segments?: string[];
-  min_days_past_due?: number | null;
-  max_days_past_due?: number | null;
-  min_balance?: number | string | null;
-  max_balance?: number | string | null;
+  days_past_due_min?: number | null;
+  days_past_due_max?: number | null;
+  balance_min?: number | string | null;
+  balance_max?: number | string | null;
   states?: string[];
+  account_ids?: string[];
   customer_ids?: string[];
-  limit?: number | null;
 }
 
 export interface CampaignSchedule {
-  start_at?: string | null;
-  end_at?: string | null;
-  max_attempts_per_target?: number;
-  max_concurrent_calls?: number;
+  cron?: string | null;
+  start_date?: string | null;
+  end_date?: string | null;
+  weekdays?: number[];
 }
 
 export interface CampaignCreate {
   name: string;
   description?: string;
-  targeting: CampaignTargeting;
+  targeting?: Targeting;
+  tactics: TacticShare[];
   schedule?: CampaignSchedule;
-  tactic_split: TacticShare[];
-  simulated?: boolean;
+  max_concurrent_calls?: number;
+  max_attempts_per_target?: number;
 }
 
 export interface CampaignPublic {
   id: string;
+  organization_id: string;
   name: string;
-  description?: string | null;
+  description: string;
   status: CampaignStatus;
-  targeting: CampaignTargeting;
-  schedule?: CampaignSchedule | null;
-  tactic_split: TacticShare[];
-  simulated?: boolean;
+  targeting: Targeting;
+  tactics: TacticShare[];
+  schedule: CampaignSchedule;
+  max_concurrent_calls: number;
+  max_attempts_per_target: number;
+  instance_id: string | null;
+  run_number: number;
+  started_at: string | null;
+  completed_at: string | null;
   created_at: string;
-  updated_at?: string;
-  started_at?: string | null;
-  completed_at?: string | null;
-}
-
-export interface CampaignProgressPublic {
-  campaign_id: string;
-  status?: CampaignStatus;
-  total: number;
-  counts: Record<string, number>;
-  percent_done: number;
+  updated_at: string;
 }
 
 export interface CampaignTargetPublic {
   id: string;
+  campaign_id: string;
   customer_id: string;
-  customer_name?: string | null;
+  account_id: string;
+  tactic_name: string | null;
   status: TargetStatus;
-  attempts?: number;
-  outcome?: string | null;
-  tactic_name?: string | null;
-  next_attempt_at?: string | null;
-  blocked_reason?: string | null;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_outcome: string | null;
+  last_call_id: string | null;
+  blocked_reasons: unknown[];
+  updated_at: string;
 }
 
-// PENDING (issue 4: API).
+export interface CampaignProgressPublic {
+  campaign_id: string;
+  status: CampaignStatus;
+  run_number: number;
+  total: number;
+  counts: Record<string, number>;
+  outcomes: Record<string, number>;
+  attempts: number;
+  percent_done: number;
+}
+
+export interface CampaignRunPublic {
+  campaign: CampaignPublic;
+  instance_id: string | null;
+}
+
+// PENDING (issue 4: API) — mirrors shared/models on the API helper's branch.
 export interface AnalyticsMetrics {
   attempts: number;
-  connects?: number;
-  connect_rate?: number;
-  rpc_rate?: number;
-  ptp_rate?: number;
-  kept_promise_rate?: number;
-  dollars_promised?: number | string;
-  dollars_collected?: number | string;
-  containment_rate?: number;
-  transfers?: number;
-  compliance_blocks?: number;
-  guard_interventions?: number;
-  outcomes?: Record<string, number>;
-  [metric: string]: unknown;
+  connects: number;
+  conversations: number;
+  right_party_contacts: number;
+  promises: number;
+  kept_promises: number;
+  broken_promises: number;
+  transfers: number;
+  contained: number;
+  compliance_blocks: number;
+  guard_interventions: number;
+  dollars_promised: string;
+  dollars_collected: string;
+  connect_rate: number | null;
+  right_party_contact_rate: number | null;
+  promise_to_pay_rate: number | null;
+  kept_promise_rate: number | null;
+  containment_rate: number | null;
+  transfer_rate: number | null;
 }
 
-export interface AnalyticsGroup extends AnalyticsMetrics {
+export interface AnalyticsGroup {
   key: string;
-  label?: string | null;
+  label: string;
+  metrics: AnalyticsMetrics;
 }
 
 export interface AnalyticsSummary {
-  from?: string;
-  to?: string;
-  group_by?: string;
+  period_start: string;
+  period_end: string;
+  group_by: "day" | "tactic" | "campaign";
   totals: AnalyticsMetrics;
   groups: AnalyticsGroup[];
 }
 
-export interface ImportRowError {
+export interface ImportRejection {
   line: number;
-  field?: string | null;
-  message: string;
-  external_ref?: string | null;
+  field: string | null;
+  reason: string;
 }
 
 export interface CustomerImportReport {
+  total_rows: number;
   created: number;
-  updated?: number;
-  skipped?: number;
-  rejected: number;
-  errors: ImportRowError[];
+  rejected: ImportRejection[];
+}
+
+export interface PromptPreview {
+  prompt_name: string;
+  prompt_version: number;
+  customer_id: string;
+  tactic_name: string | null;
+  tactic_version: number | null;
+  variables: Record<string, string>;
+  rendered: string;
+}
+
+export interface TestCallCreate {
+  persona: string;
+  customer_id?: string | null;
+  tactic_name?: string | null;
+  phone_number?: string | null;
+}
+
+export interface TestCallPublic {
+  call_id: string;
+  mode: "simulated" | "twilio";
+  status: string;
+  persona: string;
+  customer_id: string | null;
+  tactic_name: string | null;
 }
 
 export interface ComplianceCheck {
@@ -140,11 +177,6 @@ export interface ComplianceCheck {
   reasons: string[];
   next_allowed_at: string | null;
   zones: string[];
-}
-
-export interface PromptPreview {
-  rendered: string;
-  variables?: Record<string, unknown>;
 }
 
 /** Auditor findings on a call detail (issue 3's shared/policy/audit.py). */
