@@ -122,9 +122,7 @@ def _untitled_fields(node: Any) -> Any:
         return node
     result = {key: _untitled_fields(value) for key, value in node.items()}
     if isinstance(result.get("properties"), dict):
-        result["properties"] = {
-            name: _bare_ref(field) for name, field in result["properties"].items()
-        }
+        result["properties"] = {name: _bare_ref(field) for name, field in result["properties"].items()}
     return result
 
 
@@ -140,8 +138,9 @@ def render() -> str:
     """The TypeScript source the generator produces now."""
     if not (ROOT / "static_web" / "node_modules" / "json-schema-to-typescript").is_dir():
         raise RuntimeError("static_web/node_modules is not installed: run `make setup` first")
-    result = subprocess.run(
-        ["node", str(CONVERTER)],
+    # Fixed arguments, no shell: node from PATH runs the repository's converter.
+    result = subprocess.run(  # noqa: S603
+        ["node", str(CONVERTER)],  # noqa: S607
         input=json.dumps(json_schema()),
         capture_output=True,
         text=True,
@@ -151,7 +150,9 @@ def render() -> str:
     if result.returncode != 0:
         raise RuntimeError(f"json-schema-to-typescript failed: {result.stderr.strip()}")
     # The converter needs a root schema; its empty interface means nothing to the UI.
-    source = re.sub(r"/\*\*(?:(?!\*/).)*?\*/\nexport interface ArcherApi \{\}\n", "", result.stdout, flags=re.S)
+    source = re.sub(
+        r"/\*\*(?:(?!\*/).)*?\*/\nexport interface ArcherApi \{\}\n", "", result.stdout, flags=re.S
+    )
     source = re.sub(
         r"( \*\n)? \* This interface was referenced by `ArcherApi`'s JSON-Schema\n \* via the `definition` \"[^\"]+\"\.\n",
         "",

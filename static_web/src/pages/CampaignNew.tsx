@@ -2,10 +2,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, rowsOf } from "../api/client";
+import { CustomerPicker } from "../components/CustomerPicker";
 import { Field, FormError, invalid, useFormErrors } from "../components/forms";
 import { Button, PageHeader, Panel } from "../components/ui";
 import { humanize } from "../lib/format";
-import type { CampaignCreate, CampaignPublic, Page, TacticPublic, TacticShare } from "../types";
+import type { CampaignCreate, CampaignPublic, CustomerPublic, Page, TacticPublic, TacticShare } from "../types";
 
 const SEGMENTS = ["early_stage", "mid_stage", "late_stage", "charged_off"];
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -26,6 +27,7 @@ export default function CampaignNew() {
   const [maxDpd, setMaxDpd] = useState("");
   const [minBalance, setMinBalance] = useState("");
   const [states, setStates] = useState("");
+  const [picked, setPicked] = useState<CustomerPublic[]>([]);
   const [cron, setCron] = useState("");
   const [startDate, setStartDate] = useState("");
   const [endDate, setEndDate] = useState("");
@@ -59,6 +61,7 @@ export default function CampaignNew() {
         days_past_due_max: numberOrNull(maxDpd),
         balance_min: minBalance.trim() ? minBalance : null,
         states: states.split(/[\s,]+/).filter(Boolean).map((s) => s.toUpperCase()),
+        customer_ids: picked.map((customer) => customer.id),
       },
       schedule: { cron: cron.trim() || null, start_date: startDate || null, end_date: endDate || null, weekdays },
       tactics: split,
@@ -124,6 +127,23 @@ export default function CampaignNew() {
             <Field label="States" htmlFor="c-states" hint="Two-letter codes, e.g. AZ, TX. Empty: all." error={errors.of("targeting.states")}>
               <input id="c-states" className="input" value={states} onChange={(e) => setStates(e.target.value)} {...invalid("c-states", errors.of("targeting.states"))} />
             </Field>
+            <fieldset>
+              <legend className="mb-1.5 text-sm font-medium">Only these customers <span className="font-normal text-muted">(optional)</span></legend>
+              {picked.length > 0 && (
+                <ul className="mb-2 flex flex-wrap gap-1.5" aria-label="Chosen customers">
+                  {picked.map((customer) => (
+                    <li key={customer.id} className="flex items-center gap-1 rounded-full border border-accent/60 px-2.5 py-0.5 text-sm">
+                      {customer.name}
+                      <button type="button" aria-label={`Remove ${customer.name}`} className="text-muted hover:text-text" onClick={() => setPicked((list) => list.filter((c) => c.id !== customer.id))}>
+                        ✕
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <CustomerPicker id="c-customers" value={null} onChange={(customer) => customer && setPicked((list) => (list.some((c) => c.id === customer.id) ? list : [...list, customer]))} />
+              {errors.of("targeting.customer_ids") && <p role="alert" className="mt-1 text-xs text-danger">{errors.of("targeting.customer_ids")}</p>}
+            </fieldset>
             {errors.errors.fields["targeting"] && <p role="alert" className="text-xs text-danger">{errors.errors.fields["targeting"]}</p>}
           </div>
         </Panel>
