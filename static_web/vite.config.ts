@@ -17,6 +17,8 @@ export default defineConfig({
   build: {
     // Route pages are split by React.lazy; vendor code that every page needs stays in the entry chunk.
     chunkSizeWarningLimit: 400,
+    // dist/.vite/manifest.json: which chunks each route loads (bench/ui_budget.py reads it).
+    manifest: true,
   },
   test: {
     environment: "jsdom",
