@@ -8,7 +8,7 @@ import { Button, PageHeader, Panel } from "../components/ui";
 import { humanize } from "../lib/format";
 import type { CampaignCreate, CampaignPublic, CustomerPublic, Page, TacticPublic, TacticShare } from "../types";
 
-const SEGMENTS = ["early_stage", "mid_stage", "late_stage", "charged_off"];
+const SEGMENTS = ["early_stage", "mid_stage", "late_stage", "recovery"];
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const FIELDS = ["name", "description", "targeting", "schedule", "tactics", "max_concurrent_calls", "max_attempts_per_target"] as const;
 

@@ -7,7 +7,7 @@ import { Badge, EmptyState, PageHeader, Panel, QueryState, Table, td, th } from 
 import { humanize, money } from "../lib/format";
 import type { CustomerPublic, Page } from "../types";
 
-const SEGMENTS = ["early_stage", "mid_stage", "late_stage", "charged_off", "standard"];
+const SEGMENTS = ["early_stage", "mid_stage", "late_stage", "recovery"];
 
 export default function Customers() {
   const [params, setParams] = useSearchParams();

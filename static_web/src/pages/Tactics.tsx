@@ -21,7 +21,6 @@ function Meter({ label, value }: { label: string; value: number }) {
 export default function Tactics() {
   const tactics = useQuery({ queryKey: ["tactics"], queryFn: () => api.get<Page<TacticPublic> | TacticPublic[]>("/tactics") });
   const rows = rowsOf(tactics.data);
-  const archetypes = [...new Set(rows.map((tactic) => tactic.archetype))].sort();
   return (
     <div>
       <PageHeader
@@ -30,30 +29,31 @@ export default function Tactics() {
         actions={<Link to="/tactics/new" className="rounded-lg bg-accent px-3.5 py-2 text-sm font-semibold text-on-accent">New tactic</Link>}
       />
       <QueryState isPending={tactics.isPending} error={tactics.error} refetch={tactics.refetch} isEmpty={rows.length === 0} empty={<EmptyState title="No tactics yet" />}>
-        {archetypes.map((archetype) => (
-          <section key={archetype} className="mb-8">
-            <h2 className="mb-3 text-sm font-semibold tracking-wide text-muted uppercase">{humanize(archetype)}</h2>
-            <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
-              {rows.filter((tactic) => tactic.archetype === archetype).map((tactic) => (
-                <Link key={tactic.id} to={`/tactics/${tactic.name}`} className="panel block p-4 hover:border-accent">
-                  <div className="flex items-center justify-between">
-                    <span className="font-medium">{humanize(tactic.name)}</span>
-                    <span className="flex gap-1">
-                      <Badge>v{tactic.version}</Badge>
-                      {!tactic.is_active && <Badge tone="warning">inactive</Badge>}
-                    </span>
-                  </div>
-                  <p className="mt-1 line-clamp-2 text-sm text-muted">{tactic.description}</p>
-                  <div className="mt-3 flex flex-col gap-1">
-                    <Meter label="Urgency" value={tactic.config.urgency_level} />
-                    <Meter label="Empathy" value={tactic.config.empathy_index} />
-                    <Meter label="Persistence" value={tactic.config.persistence_level} />
-                  </div>
-                </Link>
-              ))}
-            </div>
-          </section>
-        ))}
+        <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
+          {rows.map((tactic) => (
+            <Link key={tactic.id} to={`/tactics/${tactic.name}`} className="panel block p-5 hover:border-accent">
+              <div className="text-xs font-medium tracking-wide text-muted uppercase">{humanize(tactic.archetype)}</div>
+              <div className="mt-1 flex items-center justify-between gap-2">
+                <span className="text-base font-semibold">{humanize(tactic.name)}</span>
+                <span className="flex gap-1">
+                  <Badge>v{tactic.version}</Badge>
+                  {!tactic.is_active && <Badge tone="warning">inactive</Badge>}
+                </span>
+              </div>
+              <p className="mt-1 line-clamp-2 text-sm text-muted">{tactic.description}</p>
+              <div className="mt-4 flex flex-col gap-1">
+                <Meter label="Urgency" value={tactic.config.urgency_level} />
+                <Meter label="Empathy" value={tactic.config.empathy_index} />
+                <Meter label="Persistence" value={tactic.config.persistence_level} />
+              </div>
+              <div className="mt-4 flex flex-wrap gap-1.5">
+                {tactic.config.tactics.map((item) => (
+                  <span key={item.name} className="rounded-md bg-raised px-2 py-0.5 text-xs text-muted">{item.name}</span>
+                ))}
+              </div>
+            </Link>
+          ))}
+        </div>
       </QueryState>
     </div>
   );
