@@ -4,7 +4,7 @@ import { useAuth } from "./auth/AuthProvider";
 import { Layout } from "./components/Layout";
 import { LoadingState } from "./components/ui";
 import { LiveProvider } from "./live/LiveProvider";
-import { SignIn } from "./pages/SignIn";
+import { AfterSignIn, SignIn } from "./pages/SignIn";
 
 // Every page is its own chunk: the first load carries only the shell and the page it lands on.
 const Dashboard = lazy(() => import("./pages/Dashboard"));
@@ -41,7 +41,7 @@ export function App() {
         <Suspense fallback={<LoadingState />}>
           <Routes>
             <Route path="/" element={<Dashboard />} />
-            <Route path="/sign-in" element={<Navigate to="/" replace />} />
+            <Route path="/sign-in" element={<AfterSignIn />} />
             <Route path="/calls" element={<Calls />} />
             <Route path="/calls/:callId" element={<CallDetail />} />
             <Route path="/customers" element={<Customers />} />
@@ -66,3 +66,4 @@ export function App() {
     </LiveProvider>
   );
 }
+

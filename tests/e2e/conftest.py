@@ -215,7 +215,7 @@ def sign_in(page: Any, server: Server, key: str = DEMO_KEY) -> None:
     page.goto(f"{server.base_url}/")
     page.get_by_label("API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    page.get_by_role("heading", name="Dashboard", exact=True).wait_for()
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -112,7 +112,7 @@ def test_sign_in_with_an_api_key(archer_server: Server, open_browser: BrowserFac
     page.get_by_text("That API key is not valid, or it was revoked.").wait_for()
     page.get_by_label("API key").fill(DEMO_KEY)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Calls").wait_for()
+    page.get_by_role("heading", name="Calls", exact=True).wait_for()
     assert page.url.endswith("/calls")
     page.get_by_role("button", name="User menu").click()
     page.get_by_role("menu").get_by_text("Demo Bank").wait_for()
@@ -134,7 +134,7 @@ def test_the_theme_toggle_switches_to_light_and_survives_a_reload(
     assert "light" in _theme_class(page)
     page.wait_for_function(f"getComputedStyle(document.documentElement).backgroundColor === '{LIGHT_BG}'")
     page.reload()
-    page.get_by_role("heading", name="Dashboard").wait_for()
+    page.get_by_role("heading", name="Dashboard", exact=True).wait_for()
     assert "light" in _theme_class(page)
     assert _background(page) == LIGHT_BG
     screenshot(page, "dashboard-light")

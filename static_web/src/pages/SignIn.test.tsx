@@ -4,8 +4,12 @@ import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setApiKey } from "../api/client";
-import { AuthProvider, KEY_STORAGE } from "../auth/AuthProvider";
-import { SignIn } from "./SignIn";
+import { AuthProvider, KEY_STORAGE, useAuth } from "../auth/AuthProvider";
+import { AfterSignIn, SignIn, safeNext } from "./SignIn";
+
+function SignInRoute() {
+  return useAuth().apiKey ? <AfterSignIn /> : <SignIn />;
+}
 
 function renderSignIn() {
   render(
@@ -13,7 +17,7 @@ function renderSignIn() {
       <MemoryRouter initialEntries={["/sign-in?next=/calls"]}>
         <AuthProvider>
           <Routes>
-            <Route path="/sign-in" element={<SignIn />} />
+            <Route path="/sign-in" element={<SignInRoute />} />
             <Route path="/calls" element={<p>calls page</p>} />
           </Routes>
         </AuthProvider>
@@ -56,5 +60,13 @@ describe("SignIn", () => {
     await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
     expect(screen.getByRole("alert")).toHaveTextContent("Enter your organization's API key");
     expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it("only ever sends the user on to a path of this site", () => {
+    expect(safeNext("/calls?status=completed")).toBe("/calls?status=completed");
+    expect(safeNext("//evil.example/")).toBe("/");
+    expect(safeNext("https://evil.example/")).toBe("/");
+    expect(safeNext("/sign-in")).toBe("/");
+    expect(safeNext(null)).toBe("/");
   });
 });

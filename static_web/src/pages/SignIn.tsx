@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { useNavigate, useSearchParams } from "react-router";
+import { Navigate, useSearchParams } from "react-router";
 import { ApiError, errorMessage } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
 import { Field, FormError, invalid } from "../components/forms";
@@ -7,8 +7,6 @@ import { Button } from "../components/ui";
 
 export function SignIn() {
   const { signIn } = useAuth();
-  const navigate = useNavigate();
-  const [params] = useSearchParams();
   const [key, setKey] = useState("");
   const [remember, setRemember] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -23,9 +21,8 @@ export function SignIn() {
     setBusy(true);
     setError(null);
     try {
+      // Signed in, the app routes /sign-in onward to `next` (App.tsx, AfterSignIn).
       await signIn(key, remember);
-      const next = params.get("next");
-      void navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
     } catch (err) {
       setError(err instanceof ApiError && err.status === 401 ? "That API key is not valid, or it was revoked." : errorMessage(err));
     } finally {
@@ -72,4 +69,15 @@ export function SignIn() {
       </div>
     </div>
   );
+}
+
+/** Where a user goes once signed in: back where they were headed (a path on this site only), else home. */
+export function safeNext(next: string | null): string {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/sign-in") ? next : "/";
+}
+
+/** /sign-in once signed in: on to `next`. */
+export function AfterSignIn() {
+  const [params] = useSearchParams();
+  return <Navigate to={safeNext(params.get("next"))} replace />;
 }
