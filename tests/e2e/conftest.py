@@ -173,8 +173,10 @@ def archer_server(tmp_path_factory: pytest.TempPathFactory, ui_dist: Path) -> It
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Any]:
+    """Playwright's sync API, for one test module: while it runs, its event loop occupies this thread, so it
+    must stop before the async tests of other modules run."""
     from playwright.sync_api import sync_playwright
 
     manager = sync_playwright().start()
