@@ -25,9 +25,15 @@ describe("the test-call conversation", () => {
     ]);
   });
 
-  it("lists tool calls with their results parsed", () => {
-    const state = run({ kind: "frame", frame: { type: "tool_call", name: "verify_identity", arguments: { last4: "4321" }, result: '{"verified": true}' } });
+  it("lists tool calls with their results parsed, one entry per call however many frames it takes", () => {
+    const state = run(
+      { kind: "frame", frame: { type: "tool_call", name: "verify_identity", id: "t1", arguments: { last4: "4321" } } },
+      { kind: "frame", frame: { type: "tool_call", name: "verify_identity", id: "t1", arguments: { last4: "4321" }, result: '{"verified": true}' } },
+      { kind: "frame", frame: { type: "tool_call", name: "give_disclosures", id: "t2", arguments: {}, result: "done" } },
+    );
+    expect(state.tools).toHaveLength(2);
     expect(state.tools[0]).toMatchObject({ name: "verify_identity", arguments: { last4: "4321" }, result: { verified: true } });
+    expect(state.tools[1]).toMatchObject({ name: "give_disclosures", result: "done" });
   });
 
   it("ends on end_call, reports transfers and agent errors", () => {

@@ -14,6 +14,8 @@ export interface ChatTurn {
 
 export interface ChatTool {
   id: number;
+  /** The agent's tool-call id: the "called" and "returned" frames of one call share it. */
+  callId: string | null;
   name: string;
   arguments: Record<string, unknown>;
   result: unknown;
@@ -33,7 +35,7 @@ export const INITIAL_CHAT: ChatState = { status: "idle", callId: null, turns: []
 /** A frame the agent sends (line/_harness_types.py OutputMessage). */
 export type AgentFrame =
   | { type: "message"; content: string }
-  | { type: "tool_call"; name: string; arguments?: Record<string, unknown>; result?: string | null }
+  | { type: "tool_call"; name: string; id?: string | null; arguments?: Record<string, unknown>; result?: string | null }
   | { type: "transfer"; transfer_destination?: { type: string; value: string } }
   | { type: "end_call"; reason?: string | null }
   | { type: "response_end" }
@@ -92,8 +94,16 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         case "response_end":
           return { ...state, turns: state.turns.map((t) => ({ ...t, complete: true })) };
         case "tool_call": {
-          const tool = frame as { name: string; arguments?: Record<string, unknown>; result?: unknown };
-          return { ...state, tools: [...state.tools, { id: nextId++, name: tool.name, arguments: tool.arguments ?? {}, result: parseResult(tool.result) }] };
+          // Line sends a tool call twice: when called (no result) and when it returns (same id, a result).
+          const tool = frame as { name: string; id?: string | null; arguments?: Record<string, unknown>; result?: unknown };
+          const callId = tool.id ?? null;
+          const known = callId ? state.tools.findIndex((t) => t.callId === callId) : -1;
+          const entry = { name: tool.name, callId, arguments: tool.arguments ?? {}, result: parseResult(tool.result) };
+          if (known >= 0) {
+            const merged = { ...state.tools[known]!, ...entry, result: entry.result ?? state.tools[known]!.result };
+            return { ...state, tools: state.tools.map((t, i) => (i === known ? merged : t)) };
+          }
+          return { ...state, tools: [...state.tools, { id: nextId++, ...entry }] };
         }
         case "transfer": {
           const destination = (frame as { transfer_destination?: { value: string } }).transfer_destination?.value ?? "a person";
@@ -115,6 +125,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 export interface StartOptions {
   url: string;
   customerId: string;
+  organizationId?: string;
   customerPhone?: string;
   tacticName?: string;
   callerId?: string;
@@ -146,7 +157,16 @@ export function useAgentChat() {
             from: options.callerId ?? "+15555550100",
             to: options.customerPhone ?? "unknown",
             agent: { id: "archer-admin-test-call" },
-            metadata: { customer_id: options.customerId, tactic_name: options.tacticName, call_type: "test", direction: "outbound", source: "admin_ui" },
+            // The agent host reads the call's id, organization, customer and tactic from the metadata.
+            metadata: {
+              call_id: callId,
+              organization_id: options.organizationId,
+              customer_id: options.customerId,
+              tactic_name: options.tacticName,
+              call_type: "test",
+              direction: "outbound",
+              source: "admin_ui",
+            },
           }),
         );
         dispatch({ kind: "open" });

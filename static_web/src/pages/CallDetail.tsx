@@ -75,7 +75,7 @@ export default function CallDetail() {
                   <ul className="flex flex-col gap-2 text-sm" data-testid="audit-findings">
                     {findings.map((finding, index) => (
                       <li key={index} className="rounded-lg border border-danger/50 bg-danger/5 p-2">
-                        <div className="font-medium text-danger">{humanize(finding.rule)}</div>
+                        <div className="font-medium text-danger">{humanize(finding.code)}{finding.sequence !== null ? ` · entry ${finding.sequence}` : ""}</div>
                         <div className="text-muted">{finding.message}</div>
                       </li>
                     ))}

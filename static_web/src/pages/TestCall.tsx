@@ -10,7 +10,10 @@ import { useAgentChat, type ChatTool } from "../live/agentChat";
 import type { AuditFinding, CallDetail, ComplianceCheck, CustomerPublic, Page, TacticPublic, TestCallPublic } from "../types";
 
 // Personas of the simulated customers (agent_host/simulator); the API refuses one it does not know.
-const PERSONAS = ["cooperative", "needs_plan", "settlement_seeker", "hardship", "hostile", "wrong_person", "disputes", "asks_for_human", "stop_calling", "voicemail", "fails_verification", "prompt_injection"];
+const PERSONAS = [
+  "cooperative_payer", "needs_plan", "settlement_seeker", "hardship", "hostile_refuser", "wrong_person", "disputes_debt",
+  "asks_for_human", "stop_calling", "voicemail", "fails_verification", "prompt_injection", "busy_callback",
+];
 
 export default function TestCall() {
   const [params, setParams] = useSearchParams();
@@ -72,7 +75,10 @@ export default function TestCall() {
                 <Button
                   variant="primary"
                   disabled={!customerId}
-                  onClick={() => customerId && chat.start({ url: agentWebSocketUrl(), customerId, customerPhone: customer.data?.phone_number, tacticName: tactic || undefined })}
+                  onClick={() =>
+                    customerId &&
+                    chat.start({ url: agentWebSocketUrl(), customerId, organizationId: customer.data?.organization_id, customerPhone: customer.data?.phone_number, tacticName: tactic || undefined })
+                  }
                 >
                   {state.status === "idle" ? "Start call" : "Call again"}
                 </Button>
@@ -146,7 +152,7 @@ export default function TestCall() {
             ) : record.data ? (
               record.data.findings && record.data.findings.length > 0 ? (
                 <ul className="flex flex-col gap-2 text-sm">
-                  {record.data.findings.map((finding, index) => <li key={index} className="text-danger">{humanize(finding.rule)}: <span className="text-muted">{finding.message}</span></li>)}
+                  {record.data.findings.map((finding, index) => <li key={index} className="text-danger">{humanize(finding.code)}: <span className="text-muted">{finding.message}</span></li>)}
                 </ul>
               ) : (
                 <p className="text-sm text-success">✓ {record.data.findings ? "No findings" : "Recorded"} · outcome {humanize(record.data.outcome)} · {dateTime(record.data.end_time)}</p>
@@ -165,7 +171,7 @@ function ToolCard({ tool }: { tool: ChatTool }) {
   const result = tool.result as Record<string, unknown> | null;
   const ok = result && typeof result === "object" ? (result.verified ?? result.allowed ?? result.ok ?? result.success) : undefined;
   return (
-    <li className="rounded-lg border border-border bg-raised/60 p-2 text-sm" data-testid="tool-call" data-tool={tool.name}>
+    <li className="rounded-lg border border-border bg-raised/60 p-2 text-sm" data-testid="tool-call" data-tool={tool.name} data-passed={ok === undefined ? undefined : String(Boolean(ok))}>
       <div className="flex items-center justify-between">
         <span className="font-mono text-accent-text">{tool.name}</span>
         {ok !== undefined && <Badge tone={ok ? "success" : "warning"}>{ok ? "passed" : "not passed"}</Badge>}
@@ -179,7 +185,7 @@ function ToolCard({ tool }: { tool: ChatTool }) {
 }
 
 function SimulatedCall({ customerId, tactic }: { customerId: string | null; tactic: string }) {
-  const [persona, setPersona] = useState("cooperative");
+  const [persona, setPersona] = useState("cooperative_payer");
   const run = useMutation({
     mutationFn: () => api.post<TestCallPublic>("/test-calls", { persona, customer_id: customerId, tactic_name: tactic || null }),
   });

@@ -179,10 +179,10 @@ export interface ComplianceCheck {
   zones: string[];
 }
 
-/** Auditor findings on a call detail (issue 3's shared/policy/audit.py). */
+// PENDING (issue 3: agent) — shared/models/findings.py on the agent helper's branch.
+/** One violation the call auditor found; `sequence` points at the transcript entry (null: the whole call). */
 export interface AuditFinding {
-  rule: string;
+  code: string;
   message: string;
-  severity?: string;
-  sequence?: number | null;
+  sequence: number | null;
 }
