@@ -33,6 +33,8 @@ export default function CampaignDetail() {
             run_number: 0,
             attempts: 0,
             outcomes: {},
+            instance_id: null,
+            runtime: null,
             ...(previous ?? progress.data),
             status: (previous ?? progress.data)?.status ?? "running",
             campaign_id: event.campaign_id,

@@ -8,7 +8,13 @@ export type ActorType = "api_key" | "system" | "agent" | "cli";
  * What an API key may do: admins manage keys and settings, operators run calls and campaigns.
  */
 export type Role = "admin" | "operator" | "viewer";
-export type CallType = "campaign" | "callback" | "manual" | "test";
+export type ArrangementKind = "promise_to_pay" | "payment_plan" | "settlement";
+export type ArrangementStatus = "active" | "kept" | "broken" | "canceled";
+/**
+ * How a call attempt ended, for the Regulation F 7-in-7 ledger and campaign retries.
+ */
+export type AttemptResult =
+  "pending" | "no_answer" | "busy" | "voicemail" | "connected" | "failed" | "canceled";
 export type CallDirection = "outbound" | "inbound";
 /**
  * Twilio's call lifecycle (hyphens become underscores); the last four are final.
@@ -41,13 +47,32 @@ export type CallOutcome =
   | "cease_requested"
   | "voicemail"
   | "abandoned";
+export type CallType = "campaign" | "callback" | "manual" | "test";
 export type TranscriptEntryType = "transcript" | "tool" | "event" | "dtmf" | "guard";
 export type Speaker = "agent" | "customer" | "system";
+export type FindingCode =
+  | "no_recording_notice"
+  | "disclosure_before_verification"
+  | "account_detail_before_mini_miranda"
+  | "offer_outside_policy"
+  | "card_digits_in_transcript"
+  | "call_after_cease"
+  | "noncompliant_voicemail"
+  | "unverified_account_access";
+export type CampaignStatus = "draft" | "scheduled" | "running" | "paused" | "completed" | "canceled";
+export type TargetStatus =
+  "pending" | "waiting_window" | "dialing" | "in_call" | "done" | "blocked" | "exhausted" | "canceled";
+export type PaymentStatus = "pending" | "succeeded" | "declined" | "failed" | "refunded";
 /**
  * Consumer requests the compliance engine honors. Each row is a dated fact; ending it keeps the history.
  */
 export type PreferenceKind = "cease_contact" | "dispute" | "attorney" | "inconvenient_time" | "phone_consent";
+/**
+ * The offers a tactic may order (`TacticConfig.offer_order` uses these values).
+ */
+export type OfferKind = "pay_in_full" | "settlement" | "payment_plan";
 export type LineType = "mobile" | "landline" | "voip" | "unknown";
+export type Decision = "accept" | "counter" | "reject";
 /**
  * Any live event the Socket.IO server forwards, discriminated by `type`.
  */
@@ -127,6 +152,28 @@ export interface ApiKeyPublic {
   last_used_at: string | null;
   revoked_at: string | null;
 }
+export interface ArrangementPublic {
+  id: string;
+  customer_id: string;
+  account_id: string;
+  call_id: string | null;
+  negotiation_policy_id: string | null;
+  kind: ArrangementKind;
+  status: ArrangementStatus;
+  total_amount: string;
+  down_payment_amount: string;
+  installment_amount: string;
+  installments_count: number;
+  frequency: string;
+  first_payment_date: string;
+  schedule: {
+    [k: string]: string;
+  }[];
+  terms_read_back: string;
+  confirmed_at: string;
+  idempotency_key: string;
+  created_at: string;
+}
 export interface AuditLogEntryPublic {
   id: string;
   actor_type: ActorType;
@@ -142,6 +189,33 @@ export interface AuditLogEntryPublic {
   } | null;
   reason: string | null;
   created_at: string;
+}
+/**
+ * One entry of the 7-in-7 ledger: an outbound attempt (answered or not) to a person about a debt.
+ */
+export interface CallAttemptPublic {
+  id: string;
+  customer_id: string;
+  account_id: string | null;
+  call_id: string | null;
+  campaign_target_id: string | null;
+  phone_number: string;
+  direction: CallDirection;
+  attempted_at: string;
+  result: AttemptResult;
+  is_conversation: boolean;
+  idempotency_key: string;
+}
+/**
+ * A campaign call reached a final status. `outcome` is the agent's disposition when the call was
+ * answered; `answered_by` is Twilio's answering-machine detection (`human`, `machine_start`, ...).
+ */
+export interface CallCompleted {
+  call_id: string;
+  status: CallStatus;
+  outcome?: CallOutcome | null;
+  answered_by?: string | null;
+  duration_seconds?: number | null;
 }
 export interface CallCreate {
   call_type: CallType;
@@ -267,6 +341,18 @@ export interface CallPublic {
   created_at: string;
   updated_at: string;
 }
+export interface CallReview {
+  call_id: string;
+  findings: Finding[];
+}
+/**
+ * One violation. `sequence` points at the transcript entry where it happened (None: the whole call).
+ */
+export interface Finding {
+  code: FindingCode;
+  message: string;
+  sequence: number | null;
+}
 export interface CallStarted {
   organization_id: string;
   at: string;
@@ -314,6 +400,80 @@ export interface CallingWindow {
   start: string;
   end: string;
 }
+export interface CampaignCreate {
+  name: string;
+  description?: string;
+  targeting?: TargetingIn;
+  /**
+   * @minItems 1
+   * @maxItems 10
+   */
+  tactics: TacticShareIn[];
+  schedule?: CampaignScheduleIn;
+  calling_window?: CallingWindowIn | null;
+  max_concurrent_calls?: number;
+  max_attempts_per_target?: number;
+  retry_policy?: RetryPolicyIn;
+  negotiation_policy_id?: string | null;
+}
+/**
+ * Which accounts (debts) the campaign works. Criteria combine with AND; empty lists mean "any". An
+ * explicit list of accounts or customers narrows the rest further. Only active accounts are targeted.
+ */
+export interface TargetingIn {
+  /**
+   * @maxItems 20
+   */
+  segments?: string[];
+  days_past_due_min?: number | null;
+  days_past_due_max?: number | null;
+  balance_min?: number | string | null;
+  balance_max?: number | string | null;
+  /**
+   * @maxItems 60
+   */
+  states?: string[];
+  /**
+   * @maxItems 100000
+   */
+  account_ids?: string[];
+  /**
+   * @maxItems 100000
+   */
+  customer_ids?: string[];
+}
+/**
+ * One arm of the A/B split: a tactic (by name; its current version at planning) and its weight.
+ */
+export interface TacticShareIn {
+  tactic_name: string;
+  weight?: number;
+}
+/**
+ * When runs start and when the campaign may dial. `cron` (5 fields, read in the organization's time
+ * zone) starts a run at each firing while the campaign is `scheduled`; without it runs start by hand.
+ * `weekdays` (0 = Monday) are the days calls may be placed, by the consumer's calendar.
+ */
+export interface CampaignScheduleIn {
+  cron?: string | null;
+  start_date?: string | null;
+  end_date?: string | null;
+  /**
+   * @minItems 1
+   * @maxItems 7
+   */
+  weekdays?: number[];
+}
+/**
+ * Minutes to wait before the next attempt, per disposition of the last one. The compliance engine may
+ * push the attempt later still (window, 7-in-7, quiet period).
+ */
+export interface RetryPolicyIn {
+  no_answer_minutes?: number;
+  busy_minutes?: number;
+  voicemail_minutes?: number;
+  failed_minutes?: number;
+}
 export interface CampaignProgress {
   organization_id: string;
   at: string;
@@ -324,6 +484,193 @@ export interface CampaignProgress {
     [k: string]: number;
   };
   percent_done: number;
+}
+/**
+ * Where a campaign stands. `counts` has every target status (planned = `pending`, `waiting_window`,
+ * `dialing`, `in_call`, `done`, `blocked`, `exhausted`, `canceled`); `outcomes` counts the last outcome
+ * of targets that have one; `runtime` is the orchestration's own status when known.
+ */
+export interface CampaignProgressPublic {
+  campaign_id: string;
+  status: CampaignStatus;
+  run_number: number;
+  instance_id: string | null;
+  total: number;
+  counts: {
+    [k: string]: number;
+  };
+  outcomes: {
+    [k: string]: number;
+  };
+  attempts: number;
+  percent_done: number;
+  runtime: {
+    [k: string]: unknown;
+  } | null;
+}
+export interface CampaignPublic {
+  id: string;
+  organization_id: string;
+  name: string;
+  description: string;
+  status: CampaignStatus;
+  targeting: Targeting;
+  tactics: TacticShare[];
+  schedule: CampaignSchedule;
+  calling_window: CallingWindow | null;
+  max_concurrent_calls: number;
+  max_attempts_per_target: number;
+  retry_policy: RetryPolicy;
+  negotiation_policy_id: string | null;
+  instance_id: string | null;
+  run_number: number;
+  started_at: string | null;
+  completed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+/**
+ * Which accounts (debts) the campaign works. Criteria combine with AND; empty lists mean "any". An
+ * explicit list of accounts or customers narrows the rest further. Only active accounts are targeted.
+ */
+export interface Targeting {
+  /**
+   * @maxItems 20
+   */
+  segments: string[];
+  days_past_due_min: number | null;
+  days_past_due_max: number | null;
+  balance_min: string | null;
+  balance_max: string | null;
+  /**
+   * @maxItems 60
+   */
+  states: string[];
+  /**
+   * @maxItems 100000
+   */
+  account_ids: string[];
+  /**
+   * @maxItems 100000
+   */
+  customer_ids: string[];
+}
+/**
+ * One arm of the A/B split: a tactic (by name; its current version at planning) and its weight.
+ */
+export interface TacticShare {
+  tactic_name: string;
+  weight: number;
+}
+/**
+ * When runs start and when the campaign may dial. `cron` (5 fields, read in the organization's time
+ * zone) starts a run at each firing while the campaign is `scheduled`; without it runs start by hand.
+ * `weekdays` (0 = Monday) are the days calls may be placed, by the consumer's calendar.
+ */
+export interface CampaignSchedule {
+  cron: string | null;
+  start_date: string | null;
+  end_date: string | null;
+  /**
+   * @minItems 1
+   * @maxItems 7
+   */
+  weekdays: number[];
+}
+/**
+ * Minutes to wait before the next attempt, per disposition of the last one. The compliance engine may
+ * push the attempt later still (window, 7-in-7, quiet period).
+ */
+export interface RetryPolicy {
+  no_answer_minutes: number;
+  busy_minutes: number;
+  voicemail_minutes: number;
+  failed_minutes: number;
+}
+/**
+ * The answer to start/pause/resume/cancel: the campaign and the run's orchestration instance.
+ */
+export interface CampaignRunPublic {
+  campaign: CampaignPublic;
+  instance_id: string | null;
+  runtime: {
+    [k: string]: unknown;
+  } | null;
+}
+export interface CampaignTargetPublic {
+  id: string;
+  campaign_id: string;
+  customer_id: string;
+  account_id: string;
+  behavioral_tactic_id: string | null;
+  tactic_name: string | null;
+  status: TargetStatus;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_outcome: string | null;
+  last_call_id: string | null;
+  blocked_reasons: unknown[];
+  updated_at: string;
+}
+/**
+ * Targeting and the tactic split cannot change while a run is running or paused; pacing, schedule and
+ * retries can (the next wave reads them).
+ */
+export interface CampaignUpdate {
+  name?: string | null;
+  description?: string | null;
+  targeting?: TargetingIn | null;
+  tactics?: TacticShareIn[] | null;
+  schedule?: CampaignScheduleIn | null;
+  calling_window?: CallingWindowIn | null;
+  max_concurrent_calls?: number | null;
+  max_attempts_per_target?: number | null;
+  retry_policy?: RetryPolicyIn | null;
+  /**
+   * `scheduled` arms a campaign with a cron schedule; `draft` disarms it
+   */
+  status?: CampaignStatus | null;
+}
+/**
+ * Card data as keyed on the phone. Lives only in memory on its way to the gateway: never stored,
+ * logged, published or given to a language model.
+ */
+export interface CardDetails {
+  number: string;
+  exp_month: number;
+  exp_year: number;
+  security_code?: string | null;
+}
+/**
+ * What the gateway returns for a card: the only card data Archer keeps.
+ */
+export interface CardToken {
+  token: string;
+  last4: string;
+  brand: string;
+}
+export interface ChargeResult {
+  status: PaymentStatus;
+  reference: string | null;
+  failure_reason: string | null;
+}
+/**
+ * `reasons` are `code: explanation` strings (`codes` holds the codes alone). `next_allowed_at` is `at`
+ * itself when the call is allowed now, and None when no wait makes it allowed.
+ */
+export interface ComplianceDecision {
+  allowed: boolean;
+  reasons: string[];
+  codes: string[];
+  next_allowed_at: string | null;
+  zones: string[];
+  at: string;
+  customer_id: string | null;
+  account_id: string | null;
+  phone_number: string | null;
+  details: {
+    [k: string]: unknown;
+  };
 }
 export interface ContactPreferenceCreate {
   kind: PreferenceKind;
@@ -347,6 +694,17 @@ export interface ContactPreferencePublic {
   call_id: string | null;
   effective_at: string;
   ended_at: string | null;
+}
+/**
+ * What a customer proposes, as far as it was understood; every field optional.
+ */
+export interface CounterOffer {
+  kind: OfferKind | null;
+  lump_sum_amount: string | null;
+  installment_amount: string | null;
+  installments_count: number | null;
+  down_payment_amount: string | null;
+  first_payment_date: string | null;
 }
 export interface CustomerCreate {
   external_ref: string;
@@ -505,6 +863,33 @@ export interface SettlementFloorIn {
   min_days_past_due: number;
   floor_pct: number | string;
 }
+export interface NegotiationResult {
+  decision: Decision;
+  offer: Offer | null;
+  reasons: string[];
+}
+/**
+ * One concrete offer: what the customer pays, when. `schedule` lists every payment (the down payment
+ * first, when there is one) and sums to `total_amount`. `as_of` is the customer's local date the engine
+ * computed it for: the bounds on dates are relative to it.
+ */
+export interface Offer {
+  kind: OfferKind;
+  balance: string;
+  total_amount: string;
+  down_payment_amount: string;
+  installment_amount: string;
+  installments_count: number;
+  frequency: "once" | "weekly" | "biweekly" | "monthly";
+  first_payment_date: string;
+  schedule: ScheduledPayment[];
+  hardship: boolean;
+  as_of: string;
+}
+export interface ScheduledPayment {
+  due_date: string;
+  amount: string;
+}
 export interface OrganizationCreate {
   name: string;
   settings?: OrganizationSettingsIn;
@@ -558,6 +943,48 @@ export interface OrganizationUpdate {
   name?: string | null;
   settings?: OrganizationSettingsIn | null;
 }
+export interface PageCampaignPublic {
+  data: CampaignPublic[];
+  count: number;
+  next_cursor: string | null;
+}
+export interface PageCampaignTargetPublic {
+  data: CampaignTargetPublic[];
+  count: number;
+  next_cursor: string | null;
+}
+/**
+ * What the engine allows for one account today, in the tactic's order. `latest_first_payment_date` is
+ * the last day a first payment may fall on; `settlement_floor_amount` is the lowest lump sum allowed
+ * (None when no settlement is allowed) — a bound to negotiate against, not an amount to open with.
+ */
+export interface PaymentOptions {
+  as_of: string;
+  balance: string;
+  hardship: boolean;
+  offers: Offer[];
+  latest_first_payment_date: string;
+  settlement_floor_amount: string | null;
+}
+export interface PaymentPublic {
+  id: string;
+  customer_id: string;
+  account_id: string;
+  arrangement_id: string | null;
+  call_id: string | null;
+  amount: string;
+  currency: string;
+  method: string;
+  status: PaymentStatus;
+  gateway: string;
+  gateway_reference: string | null;
+  card_last4: string | null;
+  card_brand: string | null;
+  failure_reason: string | null;
+  idempotency_key: string;
+  processed_at: string | null;
+  created_at: string;
+}
 export interface PromptCreate {
   name: string;
   environment?: string;
@@ -585,6 +1012,24 @@ export interface PromptUpdate {
     [k: string]: string;
   } | null;
   is_active?: boolean | null;
+}
+/**
+ * A call's live state, kept in the cache under `agent:session:{call_id}` with a 10-minute TTL that
+ * every turn refreshes. Masked: no verification answers, no card data.
+ */
+export interface SessionState {
+  call_id: string;
+  organization_id: string;
+  customer_id: string | null;
+  brain: string;
+  stage: string;
+  verified: boolean;
+  failed_verification_attempts: number;
+  disclosures: string[];
+  turns: number;
+  outcome: CallOutcome | null;
+  card_capture: boolean;
+  updated_at: string;
 }
 export interface TacticConfigIn {
   urgency_level: number;

@@ -10,93 +10,6 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-// PENDING (issue 5: campaigns) — mirrors shared/models/campaigns.py on the campaign helper's branch.
-export type CampaignStatus = "draft" | "scheduled" | "running" | "paused" | "completed" | "canceled";
-export type TargetStatus = "pending" | "waiting_window" | "dialing" | "in_call" | "done" | "blocked" | "exhausted" | "canceled";
-
-export interface TacticShare {
-  tactic_name: string;
-  weight?: number;
-}
-
-export interface Targeting {
-  segments?: string[];
-  days_past_due_min?: number | null;
-  days_past_due_max?: number | null;
-  balance_min?: number | string | null;
-  balance_max?: number | string | null;
-  states?: string[];
-  account_ids?: string[];
-  customer_ids?: string[];
-}
-
-export interface CampaignSchedule {
-  cron?: string | null;
-  start_date?: string | null;
-  end_date?: string | null;
-  weekdays?: number[];
-}
-
-export interface CampaignCreate {
-  name: string;
-  description?: string;
-  targeting?: Targeting;
-  tactics: TacticShare[];
-  schedule?: CampaignSchedule;
-  max_concurrent_calls?: number;
-  max_attempts_per_target?: number;
-}
-
-export interface CampaignPublic {
-  id: string;
-  organization_id: string;
-  name: string;
-  description: string;
-  status: CampaignStatus;
-  targeting: Targeting;
-  tactics: TacticShare[];
-  schedule: CampaignSchedule;
-  max_concurrent_calls: number;
-  max_attempts_per_target: number;
-  instance_id: string | null;
-  run_number: number;
-  started_at: string | null;
-  completed_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface CampaignTargetPublic {
-  id: string;
-  campaign_id: string;
-  customer_id: string;
-  account_id: string;
-  tactic_name: string | null;
-  status: TargetStatus;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_outcome: string | null;
-  last_call_id: string | null;
-  blocked_reasons: unknown[];
-  updated_at: string;
-}
-
-export interface CampaignProgressPublic {
-  campaign_id: string;
-  status: CampaignStatus;
-  run_number: number;
-  total: number;
-  counts: Record<string, number>;
-  outcomes: Record<string, number>;
-  attempts: number;
-  percent_done: number;
-}
-
-export interface CampaignRunPublic {
-  campaign: CampaignPublic;
-  instance_id: string | null;
-}
-
 // PENDING (issue 4: API) — mirrors shared/models on the API helper's branch.
 export interface AnalyticsMetrics {
   attempts: number;
@@ -179,10 +92,5 @@ export interface ComplianceCheck {
   zones: string[];
 }
 
-// PENDING (issue 3: agent) — shared/models/findings.py on the agent helper's branch.
-/** One violation the call auditor found; `sequence` points at the transcript entry (null: the whole call). */
-export interface AuditFinding {
-  code: string;
-  message: string;
-  sequence: number | null;
-}
+/** One violation the call auditor found (shared/models/findings.py), as a call's detail lists them. */
+export type AuditFinding = import("./api").Finding;
