@@ -49,7 +49,9 @@ def collect_models() -> list[type[BaseModel]]:
                 and issubclass(value, BaseModel)
                 and value.__module__ == module.__name__
                 and not name.startswith("_")
-                and not value.__pydantic_generic_metadata__["parameters"]  # Page[T]: generic, written by hand
+                # Page[T] and its instances (CampaignsPublic = Page[CampaignPublic]): the UI's Page<T> covers them
+                and not value.__pydantic_generic_metadata__["parameters"]
+                and value.__pydantic_generic_metadata__["origin"] is None
                 and value.model_fields  # the empty bases (Schema, PublicSchema)
             ):
                 found[name] = value

@@ -943,16 +943,6 @@ export interface OrganizationUpdate {
   name?: string | null;
   settings?: OrganizationSettingsIn | null;
 }
-export interface PageCampaignPublic {
-  data: CampaignPublic[];
-  count: number;
-  next_cursor: string | null;
-}
-export interface PageCampaignTargetPublic {
-  data: CampaignTargetPublic[];
-  count: number;
-  next_cursor: string | null;
-}
 /**
  * What the engine allows for one account today, in the tactic's order. `latest_first_payment_date` is
  * the last day a first payment may fall on; `settlement_floor_amount` is the lowest lump sum allowed
