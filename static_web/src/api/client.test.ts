@@ -52,6 +52,13 @@ describe("the API client", () => {
     expect(errorMessage(await request("/x").catch((e: unknown) => e))).toMatch(/could not be reached/);
   });
 
+  it("tells a route the server lacks from a record that does not exist", async () => {
+    respond(404, { type: "urn:archer:problem:not-found", title: "Not found", status: 404, detail: "Not Found" });
+    expect(errorMessage(await request("/compliance/check").catch((e: unknown) => e))).toBe("This server does not offer this yet.");
+    respond(404, { type: "urn:archer:problem:not-found", title: "Not found", status: 404, detail: "customer not found" });
+    expect(errorMessage(await request("/customers/x").catch((e: unknown) => e))).toBe("customer not found");
+  });
+
   it("adds only the query parameters that have a value", () => {
     expect(withQuery("/calls", { status: "completed", outcome: "", cursor: null, limit: 25 })).toBe("/calls?status=completed&limit=25");
     expect(withQuery("/calls", {})).toBe("/calls");

@@ -148,6 +148,8 @@ export const api = {
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.status === 403) return `Not allowed: ${error.problem.detail}`;
+    // A route the server does not have (not a missing record): Starlette's bare "Not Found".
+    if (error.status === 404 && error.problem.detail === "Not Found") return "This server does not offer this yet.";
     const reasons = error.problem.reasons?.length ? ` (${error.problem.reasons.join("; ")})` : "";
     return (error.problem.detail || error.problem.title) + reasons;
   }
