@@ -1,0 +1,124 @@
+"""The LLM brain: the Line SDK's `LlmAgent` (LiteLLM underneath) on an OpenAI chat model, with the system
+prompt rendered from the organization's prompt template, the call's tactic and the customer's name — and no
+account facts: those reach the model only through `get_account_summary` after verification. It acts only
+through the call's tools and everything it says passes the output guard.
+
+Settings: `ARCHER_LLM_MODEL` (default gpt-4o-mini), `OPENAI_API_KEY` (selects this brain),
+`OPENAI_BASE_URL` (any OpenAI-compatible server; the tests use a local fake)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from line.agent import TurnEnv
+from line.events import InputEvent, OutputEvent, UserTextSent, UserTurnEnded
+from line.llm_agent import LlmAgent, LlmConfig
+
+from agent_host.session import CallSession
+from agent_host.tools import AgentTools
+from shared.config import Settings
+from shared.domain import CallDirection
+from shared.seed.catalog import AGENT_PROMPT_TEMPLATE
+from shared.services import prompts
+
+_CARD_NUMBER = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
+CARD_REMOVED = "[card number removed]"
+
+
+def system_prompt(session: CallSession) -> str:
+    """The organization's `collections_agent` template filled in for this call."""
+    context = session.context
+    tactic = context.tactic
+    template = context.prompt.prompt_template if context.prompt else AGENT_PROMPT_TEMPLATE
+    techniques = (
+        "\n".join(f"- {item.name}: {item.description} ({item.guidance})" for item in tactic.config.tactics)
+        if tactic
+        else "- Be clear, calm and respectful."
+    )
+    values: dict[str, Any] = {
+        "agent_name": context.settings.agent_name,
+        "organization_name": context.business_name,
+        "customer_name": context.customer.name if context.customer else "the customer",
+        "tactic_archetype": tactic.archetype if tactic else "Neutral",
+        "urgency_level": tactic.config.urgency_level if tactic else 1,
+        "empathy_index": tactic.config.empathy_index if tactic else 3,
+        "persistence_level": tactic.config.persistence_level if tactic else 2,
+        "tactic_list": techniques,
+        "customer_context": (
+            f"Today is {context.today.isoformat()}. Account facts come only from get_account_summary after "
+            "verify_identity says verified; offers only from get_payment_options and evaluate_counter_offer "
+            "(use their offer ids with confirm_arrangement and take_payment)."
+        ),
+    }
+    return prompts.render(template, values)
+
+
+def _scrub(text: str) -> str:
+    return _CARD_NUMBER.sub(CARD_REMOVED, text)
+
+
+def _without_card_numbers(event: InputEvent) -> InputEvent:
+    """The event as the model may see it: a card number the customer said aloud never reaches the model."""
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, UserTextSent) and _CARD_NUMBER.search(item.content):
+            return item.model_copy(update={"content": _scrub(item.content)})
+        if isinstance(item, UserTurnEnded):
+            return item.model_copy(update={"content": [clean(part) for part in item.content]})
+        return item
+
+    history = [clean(item) for item in event.history or []]
+    return clean(event).model_copy(update={"history": history}) if event.history is not None else clean(event)
+
+
+class LlmBrain:
+    name = "llm"
+    streaming = True
+
+    def __init__(self, session: CallSession, tools: AgentTools, settings: Settings) -> None:
+        if settings.openai_api_key is None:
+            raise ValueError("the LLM brain needs OPENAI_API_KEY")
+        self.session = session
+        self.tools = tools
+        context = session.context
+        introduction = None
+        if context.direction is CallDirection.INBOUND and context.customer is not None:
+            introduction = (
+                f"Thank you for calling {context.business_name}, this is {context.settings.agent_name}. "
+                "May I have your full name, please?"
+            )
+        extra: dict[str, Any] = {"api_base": settings.openai_base_url} if settings.openai_base_url else {}
+        self.agent = LlmAgent(
+            model=settings.llm_model,
+            api_key=settings.openai_api_key.get_secret_value(),
+            tools=list(tools.line_tools()),
+            config=LlmConfig(
+                system_prompt=system_prompt(session),
+                introduction=introduction or "",
+                temperature=0.2,
+                extra=extra,
+            ),
+        )
+
+    async def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]:
+        async for output in self.agent.process(env, _without_card_numbers(event)):
+            yield output
+
+    async def on_keypad(self, env: TurnEnv, button: str) -> AsyncIterator[OutputEvent]:
+        """Keypad entry is handled by the tools, out of the model's sight; the model learns the result."""
+        async for item in self.tools.handle_keypad(button):
+            if isinstance(item, dict):
+                self.agent.history.add_entry(f"Card payment result: {json.dumps(item)}", role="system")
+            else:
+                yield item
+
+    def note_guard(self, held: str, replacement: str, rules: list[str]) -> None:
+        self.agent.history.add_entry(
+            "Compliance guard: your last message was not spoken because it broke these rules: "
+            f"{', '.join(rules)}. The customer heard instead: {replacement!r}. Follow the rules: verify first, "
+            "give the mini-Miranda before account details, quote only figures your tools returned.",
+            role="system",
+        )

@@ -1,0 +1,761 @@
+"""The scripted brain: the offline default. Intent and slot rules (`nlu`) and a state machine decide what to
+do each turn; everything it does goes through the call's tools, exactly as the LLM brain's would, and
+everything it says passes the same output guard. Wording comes from `phrasing`, shaped by the tactic.
+
+Outbound calls wait for the callee to speak first (a voicemail greeting then gets the limited-content
+message and nothing else); inbound calls are greeted at once."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable
+from enum import StrEnum
+from typing import Any
+
+from line.agent import TurnEnv
+from line.events import (
+    AgentSendText,
+    AgentToolReturned,
+    CallStarted,
+    InputEvent,
+    OutputEvent,
+    UserTextSent,
+    UserTurnEnded,
+)
+
+from agent_host.agent import phrasing
+from agent_host.agent.nlu import Intent, Reading, money_said, read
+from agent_host.agent.phrasing import Voice
+from agent_host.session import CallSession
+from agent_host.tools import AgentTools, callback_number_spoken, masked_arguments
+from shared.domain import CallDirection, CallOutcome
+from shared.models.agent import ToolName
+from shared.models.payments import Offer, OfferKind
+from shared.policy.disclosure import DisclosureKind
+from shared.policy.spoken import spoken_amount, spoken_date
+from shared.policy.verification import VerificationOutcome, names_match
+
+_call_ids = itertools.count(1)
+
+
+class Stage(StrEnum):
+    OPENING = "opening"
+    AWAITING_NAME = "awaiting_name"
+    AWAITING_FACTORS = "awaiting_factors"
+    NEGOTIATING = "negotiating"
+    CONFIRMING = "confirming"
+    PAYMENT_OFFER = "payment_offer"
+    CARD_CAPTURE = "card_capture"
+    PAYMENT_RETRY = "payment_retry"
+    CALLBACK_DAY = "callback_day"
+    WRAP_UP = "wrap_up"
+    ENDED = "ended"
+
+
+Handler = Callable[[Reading], AsyncIterator[OutputEvent]]
+
+
+def _say(text: str) -> AgentSendText:
+    return AgentSendText(text=text)
+
+
+def _iso(r: Reading) -> str:
+    return r.when.isoformat() if r.when else ""
+
+
+class ScriptedBrain:
+    name = "scripted"
+    streaming = False
+
+    def __init__(self, session: CallSession, tools: AgentTools) -> None:
+        self.session = session
+        self.tools = tools
+        self.voice = Voice.for_tactic(session.context.tactic)
+        self.stage = Stage.OPENING
+        self.last4: str | None = None
+        self.postal: str | None = None
+        self.pending: str | None = None  # the offer on the table
+        self.presented: list[str] = []
+        self.refusals = 0
+        self.unclear = 0
+        self.pay_now = False
+        self.last_result: dict[str, Any] = {}
+
+    # --- Plumbing ----------------------------------------------------------------------------------------
+
+    async def _tool(self, name: ToolName, **arguments: Any) -> AsyncIterator[OutputEvent]:
+        """Run a tool; its result lands in `self.last_result`; the harness sees a tool_call frame."""
+        self.last_result = {}
+        async for item in self.tools.invoke(name.value, **arguments):
+            if isinstance(item, dict):
+                self.last_result = item
+            else:
+                yield item
+        if not self.session.finished:
+            yield AgentToolReturned(
+                tool_call_id=f"scripted-{next(_call_ids)}",
+                tool_name=name.value,
+                tool_args=masked_arguments(arguments),
+                result=self.last_result,
+            )
+
+    async def _end(self, words: str | None = None, reason: str = "") -> AsyncIterator[OutputEvent]:
+        if words:
+            yield _say(words)
+        self.stage = Stage.ENDED
+        async for event in self._tool(ToolName.END_CALL, reason=reason):
+            yield event
+
+    def _offer(self, offer_id: str | None) -> Offer | None:
+        return self.session.offers.get(offer_id) if offer_id else None
+
+    @property
+    def _first(self) -> str:
+        return self.session.context.first_name
+
+    def _reach_us(self) -> str:
+        number = callback_number_spoken(self.session)
+        return f" You can reach us at {number}." if number else ""
+
+    # --- Entry points ------------------------------------------------------------------------------------
+
+    async def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]:
+        if self.stage is Stage.ENDED or self.session.finished:
+            return
+        if isinstance(event, CallStarted):
+            if self.session.context.direction is CallDirection.INBOUND:
+                async for out in self._greet():
+                    yield out
+            return
+        if isinstance(event, UserTurnEnded):
+            text = " ".join(item.content for item in event.content if isinstance(item, UserTextSent)).strip()
+            if text:
+                async for out in self._turn(read(text, self.session.context.today)):
+                    yield out
+
+    async def on_keypad(self, env: TurnEnv, button: str) -> AsyncIterator[OutputEvent]:
+        self.last_result = {}
+        async for item in self.tools.handle_keypad(button):
+            if isinstance(item, dict):
+                self.last_result = item
+            else:
+                yield item
+        outcome = self.last_result.get("payment")
+        if outcome is None:
+            return
+        if outcome == "succeeded":
+            self.stage = Stage.WRAP_UP
+            yield _say("Is there anything else I can help you with today?")
+        elif outcome == "declined":
+            self.stage = Stage.PAYMENT_RETRY
+            yield _say("Would you like to try a different card?")
+        else:
+            async for out in self._after_payment_declined():
+                yield out
+
+    def note_guard(self, held: str, replacement: str, rules: list[str]) -> None:
+        """The scripted brain's words never need holding back; if they ever are, the record shows it."""
+
+    # --- Turns -------------------------------------------------------------------------------------------
+
+    async def _turn(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        stage = self.stage
+        if stage is Stage.OPENING:
+            handler = self._voicemail if r.has(Intent.VOICEMAIL) else self._greet
+            async for out in handler():
+                yield out
+            return
+        if r.has(Intent.VOICEMAIL) and stage is Stage.AWAITING_NAME:
+            async for out in self._voicemail():
+                yield out
+            return
+        for intent, handler in (
+            (Intent.STOP_CALLING, self._cease),
+            (Intent.ATTORNEY, self._attorney),
+            (Intent.HUMAN, self._human),
+        ):
+            if r.has(intent):
+                async for out in handler(r):
+                    yield out
+                return
+        handlers = {
+            Stage.AWAITING_NAME: self._awaiting_name,
+            Stage.AWAITING_FACTORS: self._awaiting_factors,
+            Stage.NEGOTIATING: self._negotiating,
+            Stage.CONFIRMING: self._confirming,
+            Stage.PAYMENT_OFFER: self._payment_offer,
+            Stage.PAYMENT_RETRY: self._payment_retry,
+            Stage.CALLBACK_DAY: self._callback_day,
+            Stage.WRAP_UP: self._wrap_up,
+            Stage.CARD_CAPTURE: self._card_capture_speech,
+        }
+        handler_for_stage = handlers.get(stage)
+        if handler_for_stage is not None:
+            async for out in handler_for_stage(r):
+                yield out
+
+    async def _greet(self) -> AsyncIterator[OutputEvent]:
+        context = self.session.context
+        async for out in self._tool(ToolName.GIVE_DISCLOSURES, kind=DisclosureKind.RECORDING_NOTICE.value):
+            yield out
+        agent, business = context.settings.agent_name, context.business_name
+        who = f"this is {agent}" + (f" calling from {business}" if business else "")
+        if context.customer is None:
+            async for out in self._end(
+                f"Hi, {who}. I'm sorry, I don't have the right details for this call, so I'll let you go. Goodbye.",
+                reason="unknown party",
+            ):
+                yield out
+            return
+        self.stage = Stage.AWAITING_NAME
+        if context.direction is CallDirection.INBOUND:
+            yield _say(
+                f"Thank you for calling {business}, this is {agent}. May I have your full name, please?"
+            )
+        else:
+            yield _say(f"Hi, {who}. May I please speak with {context.customer.name}?")
+
+    async def _voicemail(self) -> AsyncIterator[OutputEvent]:
+        self.stage = Stage.ENDED
+        async for out in self._tool(ToolName.LEAVE_VOICEMAIL):
+            yield out
+
+    # --- Requests honored at any point -------------------------------------------------------------------
+
+    async def _cease(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        async for out in self._tool(ToolName.RECORD_CEASE_REQUEST):
+            yield out
+        words = "Understood. I've recorded your request, and we won't call you about this again. Goodbye."
+        async for out in self._end(words, reason="cease requested"):
+            yield out
+
+    async def _attorney(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        async for out in self._tool(ToolName.RECORD_CEASE_REQUEST, attorney=True):
+            yield out
+        words = "Thank you. I've noted that you're represented by an attorney; we'll direct any contact to them. Goodbye."
+        async for out in self._end(words, reason="attorney"):
+            yield out
+
+    async def _human(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        async for out in self._tool(ToolName.TRANSFER_TO_HUMAN, reason="the customer asked for a person"):
+            yield out
+        if self.last_result.get("transferred") is False:
+            self.stage = Stage.CALLBACK_DAY
+            yield _say(
+                "I'm not able to transfer this call right now. I can have someone call you back. What day works best?"
+            )
+        else:
+            self.stage = Stage.ENDED
+
+    # --- Verification ------------------------------------------------------------------------------------
+
+    async def _wrong_party(self, words: str | None = None) -> AsyncIterator[OutputEvent]:
+        async for out in self._tool(ToolName.VERIFY_IDENTITY, name_confirmed=False):
+            yield out
+        context = self.session.context
+        text = words or (
+            f"I'm sorry to have bothered you. This is {context.settings.agent_name} from {context.business_name}; "
+            "we'll call back another time. Goodbye."
+        )
+        self.session.set_outcome(CallOutcome.WRONG_PARTY)
+        async for out in self._end(text, reason="wrong party"):
+            yield out
+
+    async def _awaiting_name(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        context = self.session.context
+        assert context.customer is not None
+        inbound = context.direction is CallDirection.INBOUND
+        confirmed = r.has(Intent.YES) or (inbound and names_match(context.customer.name, r.text))
+        if r.has(Intent.WRONG_PERSON, Intent.NOT_AVAILABLE) or (r.has(Intent.NO) and not confirmed):
+            async for out in self._wrong_party():
+                yield out
+            return
+        if (
+            inbound
+            and not confirmed
+            and len(r.text.split()) >= 2
+            and not r.has(Intent.QUESTION_WHO, Intent.INJECTION)
+        ):
+            words = (
+                "I'm sorry, I can only discuss this with the account holder. Thank you for calling. Goodbye."
+            )
+            async for out in self._wrong_party(words):
+                yield out
+            return
+        if confirmed or (r.last4 and r.postal_code):
+            async for out in self._tool(ToolName.VERIFY_IDENTITY, name_confirmed=True):
+                yield out
+            self.stage = Stage.AWAITING_FACTORS
+            if r.last4 or r.postal_code:
+                async for out in self._awaiting_factors(r):
+                    yield out
+                return
+            yield _say(
+                f"Thank you, {self._first}. To protect your privacy, please tell me the last four digits of "
+                "your account number and your ZIP code."
+            )
+            return
+        self.unclear += 1
+        if self.unclear > 2:
+            async for out in self._wrong_party():
+                yield out
+            return
+        agent, business = context.settings.agent_name, context.business_name
+        yield _say(
+            f"This is {agent} from {business}. I can only discuss the reason for my call with "
+            f"{context.customer.name}. Is this {self._first}?"
+        )
+
+    async def _awaiting_factors(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        if r.has(Intent.WRONG_PERSON):
+            self.session.set_outcome(CallOutcome.WRONG_PARTY)
+            async for out in self._end(
+                "I'm sorry for the confusion. We'll call back another time. Goodbye.", "wrong party"
+            ):
+                yield out
+            return
+        self._fill_factors(r)
+        if bool(self.last4) != bool(self.postal):
+            missing = "your ZIP code" if self.last4 else "the last four digits of your account number"
+            yield _say(f"Thank you. And {missing}?")
+            return
+        if self.last4 and self.postal:
+            arguments = {"account_last_4": self.last4, "postal_code": self.postal}
+            self.last4 = self.postal = None
+        else:
+            arguments = {"count_incomplete": True}
+        async for out in self._tool(ToolName.VERIFY_IDENTITY, name_confirmed=True, **arguments):
+            yield out
+        async for out in self._after_verification(answered="account_last_4" in arguments):
+            yield out
+
+    def _fill_factors(self, r: Reading) -> None:
+        """Slot-fill last 4 and ZIP across turns; a nine-digit run with neither is last 4 + ZIP together."""
+        self.last4 = r.last4 or self.last4
+        self.postal = r.postal_code or self.postal
+        nine = next((group for group in r.digit_groups if len(group) == 9), None)
+        if nine and not (r.last4 or r.postal_code):
+            self.last4, self.postal = nine[:4], nine[4:]
+
+    async def _after_verification(self, *, answered: bool) -> AsyncIterator[OutputEvent]:
+        outcome = self.last_result.get("outcome")
+        if outcome == VerificationOutcome.VERIFIED.value:
+            async for out in self._verified():
+                yield out
+        elif outcome == VerificationOutcome.LOCKED.value:
+            words = (
+                "I'm sorry, I wasn't able to verify your identity, so I can't continue with this call."
+                f"{self._reach_us()} Goodbye."
+            )
+            async for out in self._end(words, reason="verification locked"):
+                yield out
+        elif answered:
+            again = "one more time" if self.last_result.get("attempts_left") == 1 else "again"
+            yield _say(
+                f"I'm sorry, that doesn't match what I have on file. Let's try {again}: the last four digits "
+                "of your account number and your ZIP code."
+            )
+        else:
+            yield _say(
+                "I'm sorry, I can't go any further until I've confirmed your identity. Please tell me the last "
+                "four digits of your account number and your ZIP code."
+            )
+
+    async def _verified(self) -> AsyncIterator[OutputEvent]:
+        yield _say(f"Thank you, {self._first}. You're verified.")
+        async for out in self._tool(ToolName.GIVE_DISCLOSURES, kind=DisclosureKind.MINI_MIRANDA.value):
+            yield out
+        async for out in self._tool(ToolName.GET_ACCOUNT_SUMMARY):
+            yield out
+        summary = self.last_result
+        if summary.get("refused"):
+            async for out in self._end(
+                "I'm sorry, I don't have an open balance to discuss today. Goodbye.", "no account"
+            ):
+                yield out
+            return
+        account = self.session.context.account
+        assert account is not None
+        line = (
+            f"I'm calling about your {summary['product']} account ending in {summary['account_last4']}. "
+            f"The balance is {spoken_amount(account.balance)}"
+        )
+        if 0 < account.past_due_amount < account.balance:
+            line += f", and {spoken_amount(account.past_due_amount)} of it is past due."
+        else:
+            line += "."
+        yield _say(line)
+        async for out in self._present_options(first=True):
+            yield out
+
+    # --- Negotiation -------------------------------------------------------------------------------------
+
+    async def _present_options(self, *, first: bool) -> AsyncIterator[OutputEvent]:
+        async for out in self._tool(ToolName.GET_PAYMENT_OPTIONS, hardship=self.session.hardship):
+            yield out
+        offers = self.last_result.get("offers") or []
+        self.stage = Stage.NEGOTIATING
+        if not offers:
+            async for out in self._human_or_end():
+                yield out
+            return
+        offer_id = offers[0]["id"]
+        self.pending = offer_id
+        self.presented = [offer_id]
+        options, offer = self.session.options, self._offer(offer_id)
+        assert options is not None and offer is not None
+        if self.session.hardship:
+            yield _say(
+                f"{self.voice.understanding()} Because of your situation, there's a gentler option. "
+                f"{phrasing.describe(offer, options)} Would that work for you?"
+            )
+        else:
+            yield _say(self.voice.opening_offer(options, offer))
+
+    async def _human_or_end(self) -> AsyncIterator[OutputEvent]:
+        yield _say("I'd like one of our specialists to go over your options with you.")
+        async for out in self._tool(ToolName.TRANSFER_TO_HUMAN, reason="no offers available"):
+            yield out
+        if self.last_result.get("transferred") is False:
+            async for out in self._end(
+                f"We'll follow up with you in writing.{self._reach_us()} Goodbye.", "no offers"
+            ):
+                yield out
+
+    async def _propose(self, **proposal: Any) -> AsyncIterator[OutputEvent]:
+        """Check the customer's proposal with the engine; read back what it accepts, voice its counter."""
+        async for out in self._tool(ToolName.EVALUATE_COUNTER_OFFER, **proposal):
+            yield out
+        result = self.last_result
+        document = result.get("offer")
+        if not document:
+            yield _say("I'm sorry, I can't offer that. " + self.voice.ask())
+            return
+        self.pending = document["id"]
+        offer = self._offer(self.pending)
+        assert offer is not None
+        if result.get("decision") == "accept":
+            async for out in self._read_back():
+                yield out
+            return
+        self.stage = Stage.NEGOTIATING
+        if offer.kind is OfferKind.PAYMENT_PLAN:
+            yield _say(
+                f"The closest plan I can offer is {phrasing.plan_terms(offer)}. Would that work for you?"
+            )
+        elif offer.kind is OfferKind.SETTLEMENT:
+            yield _say(
+                f"The lowest one-time payment I can accept is {spoken_amount(offer.total_amount)}, paid on "
+                f"{spoken_date(offer.first_payment_date)}. Would that work for you?"
+            )
+        else:
+            yield _say(f"{phrasing.describe(offer, self.session.options)} Would that work for you?")
+
+    async def _read_back(self) -> AsyncIterator[OutputEvent]:
+        self.stage = Stage.CONFIRMING
+        async for out in self._tool(
+            ToolName.CONFIRM_ARRANGEMENT, offer_id=self.pending, customer_agreed=False
+        ):
+            yield out
+
+    def _kind_of_pending(self) -> str:
+        offer = self._offer(self.pending)
+        return offer.kind.value if offer else ""
+
+    async def _negotiating(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        """The customer answers an offer: the first rule that applies decides."""
+        for applies, handler in self._negotiation_rules():
+            if applies(r):
+                async for out in handler(r):
+                    yield out
+                return
+        async for out in self._unclear():
+            yield out
+
+    def _negotiation_rules(self) -> tuple[tuple[Callable[[Reading], bool], Handler], ...]:
+        def declines(r: Reading) -> bool:
+            return r.has(Intent.NO, Intent.REFUSE)
+
+        return (
+            (lambda r: r.has(Intent.DISPUTE), self._dispute),
+            (lambda r: r.has(Intent.HARDSHIP) and not self.session.hardship, self._hardship),
+            (lambda r: r.has(Intent.CALLBACK), self._callback_day),
+            (lambda r: r.has(Intent.INJECTION), self._deflect),
+            (
+                lambda r: (
+                    r.has(Intent.PAY_IN_FULL, Intent.PAY_NOW) and not r.has(Intent.PLAN) and not declines(r)
+                ),
+                self._pay_in_full,
+            ),
+            (lambda r: r.has(Intent.SETTLE) and not declines(r), self._settle),
+            (lambda r: r.has(Intent.PLAN) or (money_said(r) is not None and not declines(r)), self._plan),
+            (lambda r: r.has(Intent.YES) and self.pending is not None, self._accept),
+            (lambda r: r.when is not None and self.pending is not None and not declines(r), self._redate),
+            (lambda r: r.has(Intent.REFUSE, Intent.NO, Intent.DONE), self._declined),
+        )
+
+    async def _dispute(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        async for out in self._tool(ToolName.RECORD_DISPUTE, reason=r.text[:200]):
+            yield out
+        self.stage = Stage.WRAP_UP
+        yield _say(
+            "I've recorded your dispute. We'll pause collection on this account and send you written "
+            "information about it. Is there anything else I can help you with?"
+        )
+
+    async def _hardship(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        async for out in self._tool(ToolName.RECORD_HARDSHIP, note=r.text[:200]):
+            yield out
+        async for out in self._present_options(first=False):
+            yield out
+
+    async def _deflect(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        yield _say(f"I'm sorry, I can't help with that. {self._describe_pending()} {self.voice.ask()}")
+
+    async def _pay_in_full(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        self.pay_now = r.has(Intent.PAY_NOW) or (r.when is not None and r.when == self.session.context.today)
+        async for out in self._propose(kind=OfferKind.PAY_IN_FULL.value, first_payment_date=_iso(r)):
+            yield out
+
+    async def _settle(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        amount = money_said(r)
+        if amount is None and r.when is None:
+            async for out in self._offer_kind(OfferKind.SETTLEMENT):
+                yield out
+            return
+        proposal = {"kind": OfferKind.SETTLEMENT.value, "first_payment_date": _iso(r)}
+        if amount is not None:
+            proposal["lump_sum_amount"] = str(amount)
+        async for out in self._propose(**proposal):
+            yield out
+
+    async def _plan(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        amount = money_said(r)
+        if amount is None and r.installments is None and r.when is None:
+            async for out in self._offer_kind(OfferKind.PAYMENT_PLAN):
+                yield out
+            return
+        proposal = {"kind": OfferKind.PAYMENT_PLAN.value, "first_payment_date": _iso(r)}
+        if amount is not None:
+            proposal["installment_amount"] = str(amount)
+        if r.installments is not None:
+            proposal["installments_count"] = str(r.installments)
+        async for out in self._propose(**proposal):
+            yield out
+
+    async def _accept(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        stream = self._redate(r) if r.when is not None else self._read_back()
+        async for out in stream:
+            yield out
+
+    async def _redate(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        """The pending offer, on the day the customer named."""
+        async for out in self._propose(
+            kind=self._kind_of_pending(), first_payment_date=_iso(r), **self._pending_terms()
+        ):
+            yield out
+
+    def _pending_terms(self) -> dict[str, str]:
+        offer = self._offer(self.pending)
+        if offer is None:
+            return {}
+        if offer.kind is OfferKind.SETTLEMENT:
+            return {"lump_sum_amount": str(offer.total_amount)}
+        if offer.kind is OfferKind.PAYMENT_PLAN:
+            return {
+                "installments_count": str(offer.installments_count),
+                "down_payment_amount": str(offer.down_payment_amount),
+            }
+        return {}
+
+    def _describe_pending(self) -> str:
+        offer = self._offer(self.pending)
+        return phrasing.describe(offer, self.session.options) if offer else ""
+
+    async def _offer_kind(self, kind: OfferKind) -> AsyncIterator[OutputEvent]:
+        options = self.session.options
+        offer_id = next(
+            (i for i, o in self.session.offers.items() if o.kind is kind and options and o in options.offers),
+            None,
+        )
+        if offer_id is None:
+            plan_id = next(
+                (i for i, o in self.session.offers.items() if o.kind is OfferKind.PAYMENT_PLAN), None
+            )
+            self.pending = plan_id
+            alternative = f" {self._describe_pending()}" if plan_id else ""
+            yield _say(f"That option isn't available on this account.{alternative} {self.voice.ask()}")
+            return
+        self.pending = offer_id
+        if offer_id not in self.presented:
+            self.presented.append(offer_id)
+        yield _say(f"{self._describe_pending()} {self.voice.ask()}")
+
+    async def _declined(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        session = self.session
+        self.refusals += 1
+        if session.hardship:
+            words = (
+                "That's completely okay. I've noted your situation on the account, and you won't be asked to "
+                f"commit to anything today.{self._reach_us()} Take care. Goodbye."
+            )
+            async for out in self._end(words, reason="hardship noted"):
+                yield out
+            return
+        remaining = [
+            offer_id
+            for offer_id, offer in session.offers.items()
+            if offer_id not in self.presented
+            and session.options is not None
+            and offer in session.options.offers
+        ]
+        firm = r.has(Intent.REFUSE, Intent.DONE) and self.refusals > 1
+        if remaining and not firm and self.refusals <= self.voice.retries_after_no:
+            self.pending = remaining[0]
+            self.presented.append(remaining[0])
+            offer = self._offer(remaining[0])
+            assert offer is not None and session.options is not None
+            yield _say(self.voice.next_offer(session.options, offer))
+            return
+        session.set_outcome(CallOutcome.REFUSED)
+        words = f"I understand. If anything changes, we're here to help.{self._reach_us()} Thank you for your time. Goodbye."
+        async for out in self._end(words, reason="customer declined"):
+            yield out
+
+    async def _unclear(self) -> AsyncIterator[OutputEvent]:
+        self.unclear += 1
+        if self.unclear > 2:
+            self.session.set_outcome(CallOutcome.REFUSED)
+            async for out in self._end(
+                f"Let's pick this up another time.{self._reach_us()} Goodbye.", "unclear"
+            ):
+                yield out
+            return
+        yield _say(f"I'm sorry, I didn't quite catch that. {self._describe_pending()} {self.voice.ask()}")
+
+    async def _confirming(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        if r.has(Intent.YES) and not r.has(Intent.NO):
+            async for out in self._tool(
+                ToolName.CONFIRM_ARRANGEMENT, offer_id=self.pending, customer_agreed=True
+            ):
+                yield out
+            if not self.last_result.get("confirmed"):
+                self.stage = Stage.NEGOTIATING
+                yield _say(
+                    f"I'm sorry, I couldn't set that up. {self._describe_pending()} {self.voice.ask()}"
+                )
+                return
+            offer = self._offer(self.pending)
+            assert offer is not None
+            first = phrasing.first_payment(offer)
+            if self.pay_now:
+                self.stage = Stage.CARD_CAPTURE
+                async for out in self._tool(ToolName.TAKE_PAYMENT, amount=str(first)):
+                    yield out
+            elif offer.first_payment_date == self.session.context.today:
+                self.stage = Stage.PAYMENT_OFFER
+                yield _say(
+                    f"Thank you, that's all set. Would you like to make the first payment of {spoken_amount(first)} now by card?"
+                )
+            else:
+                self.stage = Stage.WRAP_UP
+                yield _say(
+                    "Thank you, that's all set, and you'll receive the terms in writing. "
+                    "Is there anything else I can help you with?"
+                )
+        elif r.has(Intent.NO, Intent.REFUSE):
+            self.stage = Stage.NEGOTIATING
+            yield _say("No problem. What would work better for you?")
+        elif (
+            r.has(
+                Intent.PLAN,
+                Intent.SETTLE,
+                Intent.PAY_IN_FULL,
+                Intent.DISPUTE,
+                Intent.HARDSHIP,
+                Intent.CALLBACK,
+            )
+            or r.when
+        ):
+            self.stage = Stage.NEGOTIATING
+            async for out in self._negotiating(r):
+                yield out
+        else:
+            async for out in self._read_back():
+                yield out
+
+    async def _payment_offer(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        offer = self._offer(self.pending)
+        if r.has(Intent.YES, Intent.PAY_NOW) and not r.has(Intent.NO) and offer is not None:
+            self.stage = Stage.CARD_CAPTURE
+            async for out in self._tool(ToolName.TAKE_PAYMENT, amount=str(phrasing.first_payment(offer))):
+                yield out
+            return
+        self.stage = Stage.WRAP_UP
+        due = f" Please make the first payment by {spoken_date(offer.first_payment_date)}." if offer else ""
+        yield _say(f"No problem.{due} Is there anything else I can help you with?")
+
+    async def _card_capture_speech(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        yield _say("Please use your phone's keypad to enter the card details, followed by the pound key.")
+
+    async def _payment_retry(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        offer = self._offer(self.pending)
+        if r.has(Intent.YES) and not r.has(Intent.NO) and offer is not None:
+            self.stage = Stage.CARD_CAPTURE
+            async for out in self._tool(ToolName.TAKE_PAYMENT, amount=str(phrasing.first_payment(offer))):
+                yield out
+            return
+        async for out in self._after_payment_declined():
+            yield out
+
+    async def _after_payment_declined(self) -> AsyncIterator[OutputEvent]:
+        self.stage = Stage.WRAP_UP
+        offer = self._offer(self.pending)
+        if self.session.arrangement is not None and offer is not None:
+            yield _say(
+                f"No problem. Your arrangement is still in place; please make the first payment by "
+                f"{spoken_date(offer.first_payment_date)}. Is there anything else I can help you with?"
+            )
+        else:
+            yield _say("No problem. Is there anything else I can help you with?")
+
+    async def _callback_day(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        if r.when is None:
+            if self.stage is Stage.CALLBACK_DAY:
+                async for out in self._end(
+                    f"No problem.{self._reach_us()} Goodbye.", reason="no callback day"
+                ):
+                    yield out
+                return
+            self.stage = Stage.CALLBACK_DAY
+            yield _say("Of course. What day would be a good time for us to call you back?")
+            return
+        time_of_day = next((w for w in ("morning", "afternoon", "evening") if w in r.text.lower()), "")
+        async for out in self._tool(
+            ToolName.SCHEDULE_CALLBACK, when=r.when.isoformat(), time_of_day=time_of_day
+        ):
+            yield out
+        if self.last_result.get("scheduled"):
+            words = f"I've scheduled a call back for {spoken_date(r.when)}. Thank you, and goodbye."
+            async for out in self._end(words, reason="callback scheduled"):
+                yield out
+        else:
+            self.stage = Stage.CALLBACK_DAY
+            yield _say("I can schedule a call back within the next 30 days. Which day works for you?")
+
+    async def _wrap_up(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        verified = self.session.verification.verified
+        if r.has(Intent.DONE, Intent.NO) and not r.has(Intent.DISPUTE, Intent.PLAN, Intent.SETTLE):
+            async for out in self._end(
+                f"Thank you, {self._first}. Have a good day. Goodbye.", reason="completed"
+            ):
+                yield out
+        elif verified and r.has(Intent.DISPUTE, Intent.HARDSHIP, Intent.CALLBACK):
+            async for out in self._negotiating(r):
+                yield out
+        elif r.has(Intent.YES) and len(r.text.split()) <= 3:
+            yield _say("Of course. What else can I help you with?")
+        else:
+            words = f"I'm sorry, I can only help with this account on this call.{self._reach_us()} Thank you, goodbye."
+            async for out in self._end(words, reason="completed"):
+                yield out

@@ -1,0 +1,94 @@
+"""The agent host application: a Line `VoiceAgentApp` (`/chats`, `/ws`, `/status`) whose `get_agent` builds
+one agent per call — its context, session, tools, brain and output guard — from the harness's `start`
+message.
+
+Standalone: `python -m agent_host` serves `create_app()` (port from `PORT`). Locally, `archer serve` mounts
+`AgentHost(runtime).fastapi_app` under `/agent`. Mounted apps get no lifespan, so nothing here depends on
+startup or shutdown events: everything per call is created in `get_agent` and closed when the call ends,
+and the runtime belongs to whoever built it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from line import AgentEnv, CallRequest, VoiceAgentApp
+from line.events import UserTurnStarted
+
+from agent_host.agent.llm import LlmBrain
+from agent_host.agent.scripted import ScriptedBrain
+from agent_host.context import load_call_context
+from agent_host.guard import Brain, GuardedAgent, run_filter
+from agent_host.logs import install_sdk_log_redaction
+from agent_host.recorder import CallRecorder
+from agent_host.session import CallSession
+from agent_host.tools import AgentTools
+from shared.db.base import utcnow
+from shared.integrations.payments import PaymentGateway, make_gateway
+from shared.runtime import Runtime, build_runtime
+
+logger = logging.getLogger(__name__)
+
+BRAINS = ("scripted", "llm")
+
+
+class AgentHost:
+    """Builds agents for calls. One per process; `fastapi_app` is the ASGI app to serve or mount."""
+
+    def __init__(self, runtime: Runtime, *, gateway: PaymentGateway | None = None) -> None:
+        self.runtime = runtime
+        self.gateway = gateway or make_gateway(runtime.settings)
+        self.voice_app = VoiceAgentApp(get_agent=self.get_agent)
+        install_sdk_log_redaction()
+
+    @property
+    def fastapi_app(self) -> FastAPI:
+        app: FastAPI = self.voice_app.fastapi_app
+        return app
+
+    def brain_for(self, call_request: CallRequest) -> str:
+        """The LLM brain when OPENAI_API_KEY is set, else the scripted one; `metadata.brain` may ask for the
+        scripted brain (test calls, benchmarks) but never for an LLM that is not configured."""
+        requested = str((call_request.metadata or {}).get("brain") or "")
+        if requested == "scripted" or self.runtime.settings.openai_api_key is None:
+            return "scripted"
+        return "llm"
+
+    async def get_agent(self, env: AgentEnv, call_request: CallRequest) -> Any:
+        brain_name = self.brain_for(call_request)
+        context = await asyncio.to_thread(
+            load_call_context, self.runtime.sessions, call_request, brain=brain_name, now=utcnow()
+        )
+        recorder = CallRecorder(
+            self.runtime, context.org_id, context.call_id, first_sequence=context.next_sequence
+        )
+        session = CallSession(runtime=self.runtime, context=context, recorder=recorder)
+        tools = AgentTools(session, self.gateway)
+        brain: Brain
+        if brain_name == "llm" and context.customer is not None:
+            brain = LlmBrain(session, tools, self.runtime.settings)
+        else:  # unknown parties always get the fixed generic greeting
+            brain = ScriptedBrain(session, tools)
+        logger.info("call %s: %s brain, direction %s", context.call_id, brain.name, context.direction.value)
+        return (GuardedAgent(brain, session), run_filter, [UserTurnStarted])
+
+
+def create_app(runtime: Runtime | None = None, *, gateway: PaymentGateway | None = None) -> FastAPI:
+    """The standalone agent host: `/chats`, `/ws`, `/status`; closes the runtime on shutdown."""
+    runtime = runtime or build_runtime()
+    host = AgentHost(runtime, gateway=gateway)
+    app = host.fastapi_app
+    app.state.agent_host = host
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.aclose()
+
+    app.router.lifespan_context = lifespan
+    # The live-event server (agent_host/live_events.py) mounts here, e.g. app.mount("/socket.io", ...).
+    return app

@@ -1,0 +1,187 @@
+"""The output guard around either brain, and the call's record of what happened.
+
+`GuardedAgent` is the agent the Line harness runs. In: it records what the customer said (masked; withheld
+entirely while a card is being keyed) and keypad presses (masked during card capture), routes keypad input
+to card capture, and ends the record when the websocket closes (a call dropped mid-way is finalized as
+`abandoned`, its transcript saved). Out: every word either brain produces is checked by
+`shared.policy.guard.review_agent_text` before the harness sees it; held-back words are replaced by the safe
+line and a guard intervention is recorded. The recording notice always precedes anything else the agent says.
+Streamed (LLM) text is checked sentence by sentence as it arrives."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from line.agent import TurnEnv
+from line.events import (
+    AgentEndCall,
+    AgentSendCustom,
+    AgentSendText,
+    AgentToolCalled,
+    AgentToolReturned,
+    AgentTransferCall,
+    CallEnded,
+    CallStarted,
+    InputEvent,
+    OutputEvent,
+    UserDtmfSent,
+    UserTextSent,
+    UserTurnEnded,
+)
+
+from agent_host.session import CallSession
+from agent_host.tools import masked_arguments
+from shared.domain import Speaker
+from shared.policy.disclosure import DisclosureKind, recording_notice
+from shared.policy.guard import review_agent_text
+from shared.telemetry import mask_value
+
+logger = logging.getLogger(__name__)
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+WITHHELD = "[withheld: spoken during card entry]"
+
+
+class Brain(Protocol):
+    name: str
+    streaming: bool
+
+    def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]: ...
+
+    def on_keypad(self, env: TurnEnv, button: str) -> AsyncIterator[OutputEvent]: ...
+
+    def note_guard(self, held: str, replacement: str, rules: list[str]) -> None: ...
+
+
+def run_filter(event: InputEvent) -> bool:
+    """Events that start an agent turn: the call's start and end, a finished user turn, a keypad press."""
+    return isinstance(event, CallStarted | UserTurnEnded | CallEnded | UserDtmfSent)
+
+
+class GuardedAgent:
+    def __init__(self, brain: Brain, session: CallSession) -> None:
+        self.brain = brain
+        self.session = session
+        self._buffer = ""
+        self._heard: set[str] = set()
+
+    async def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]:
+        session = self.session
+        if isinstance(event, CallEnded):
+            # A turn whose agent task was cancelled before it ran (the socket closed right after it) is
+            # still in the history: record what the customer said before closing the record.
+            for earlier in event.history or []:
+                if isinstance(earlier, UserTurnEnded) and earlier.event_id not in self._heard:
+                    self._hear(earlier)
+            await self._drain(self.brain.process(env, event))
+            await session.finish(reason="websocket closed", abandoned=True)
+            return
+        if session.finished:
+            return
+        if isinstance(event, CallStarted):
+            session.start()
+            stream = self.brain.process(env, event)
+        elif isinstance(event, UserDtmfSent):
+            session.record_dtmf(event.button)
+            if session.capture is None:
+                return  # keypad input outside card entry means nothing to the agent
+            stream = self.brain.on_keypad(env, event.button)
+        elif isinstance(event, UserTurnEnded):
+            self._hear(event)
+            stream = self.brain.process(env, event)
+        else:
+            return
+        async for output in self._guard(stream):
+            yield output
+
+    def _hear(self, event: UserTurnEnded) -> None:
+        session = self.session
+        self._heard.add(event.event_id)
+        text = " ".join(item.content for item in event.content if isinstance(item, UserTextSent)).strip()
+        session.turns += 1
+        if text:
+            session.record_speech(Speaker.CUSTOMER, WITHHELD if session.capture is not None else text)
+        session.snapshot()
+
+    async def _drain(self, stream: AsyncIterator[OutputEvent]) -> None:
+        try:
+            async for _ in stream:
+                pass
+        except Exception:  # cleanup after a dropped call must not stop the record from closing
+            logger.exception("call %s: brain cleanup failed", self.session.call_id)
+
+    async def _guard(self, stream: AsyncIterator[OutputEvent]) -> AsyncIterator[OutputEvent]:
+        async for output in stream:
+            if isinstance(output, AgentSendText):
+                async for checked in self._speak(output):
+                    yield checked
+                continue
+            async for checked in self._flush():
+                yield checked
+            async for passed in self._pass(output):
+                yield passed
+        async for checked in self._flush():
+            yield checked
+
+    async def _speak(self, output: AgentSendText) -> AsyncIterator[OutputEvent]:
+        """Whole messages are checked as they come; streamed text sentence by sentence."""
+        if not self.brain.streaming:
+            async for checked in self._release(output.text, output.interruptible):
+                yield checked
+            return
+        self._buffer += output.text
+        parts = _SENTENCE_END.split(self._buffer)
+        self._buffer = parts.pop()
+        for sentence in parts:
+            async for checked in self._release(sentence, output.interruptible):
+                yield checked
+
+    async def _pass(self, output: OutputEvent) -> AsyncIterator[OutputEvent]:
+        """A non-speech event: tool frames masked; the end of the call (or a transfer) finalizes it first."""
+        if isinstance(output, AgentToolCalled | AgentToolReturned):
+            output.tool_args = masked_arguments(output.tool_args)
+            if isinstance(output, AgentToolReturned):
+                output.result = mask_value(output.result)
+        elif isinstance(output, AgentEndCall | AgentTransferCall):
+            if not self.session.finished:
+                await self.session.finish(reason="agent ended the call")
+            # The outcome on the wire too, for harness-side consumers (the simulator reads it).
+            outcome = self.session.outcome.value if self.session.outcome else None
+            yield AgentSendCustom(
+                metadata={"event": "call_finished", "call_id": str(self.session.call_id), "outcome": outcome}
+            )
+        yield output
+
+    async def _flush(self) -> AsyncIterator[OutputEvent]:
+        if self._buffer.strip():
+            text, self._buffer = self._buffer, ""
+            async for checked in self._release(text, True):
+                yield checked
+        self._buffer = ""
+
+    async def _release(self, text: str, interruptible: bool) -> AsyncIterator[OutputEvent]:
+        session = self.session
+        text = text.strip()
+        if not text or session.finished:
+            return
+        if DisclosureKind.RECORDING_NOTICE not in session.disclosed and not session.voicemail:
+            session.disclose(DisclosureKind.RECORDING_NOTICE)
+            notice = recording_notice()
+            session.record_speech(Speaker.AGENT, notice)
+            yield AgentSendText(text=notice, interruptible=False)
+            if text == notice:
+                return
+        verdict = review_agent_text(text, session.guard_context())
+        if verdict.allowed:
+            session.record_speech(Speaker.AGENT, text)
+            yield AgentSendText(text=text, interruptible=interruptible)
+            return
+        replacement = verdict.replacement or ""
+        session.record_guard(text, verdict.rules, replacement)
+        logger.warning("call %s: guard held back agent text (%s)", session.call_id, ", ".join(verdict.rules))
+        self.brain.note_guard(text, replacement, verdict.rules)
+        session.record_speech(Speaker.AGENT, replacement)
+        yield AgentSendText(text=replacement, interruptible=interruptible)

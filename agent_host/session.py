@@ -1,0 +1,341 @@
+"""One call's live state and how it is recorded: verification, disclosures given, the figures and dates
+approved on the call (the guard's allow-list), offers made, the outcome, card capture. Built per call by
+`get_agent`; the tools and the guard read and change it; the recorder keeps it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from agent_host.context import CallContext
+from agent_host.recorder import CallRecorder
+from shared.db.base import utcnow
+from shared.domain import CallOutcome, CallStatus, Speaker, TranscriptEntryType
+from shared.models.agent import AgentEvent, SessionState
+from shared.models.calls import TranscriptEntryCreate
+from shared.models.events import CallEnded, CallStarted, CallTool, CallTranscript
+from shared.models.payments import ArrangementPublic, Offer, PaymentOptions, PaymentPublic
+from shared.policy.disclosure import DisclosureKind
+from shared.policy.guard import GuardContext
+from shared.policy.negotiation import AccountTerms
+from shared.policy.verification import IdentityFacts, VerificationState
+from shared.runtime import Runtime
+from shared.services import calls
+from shared.telemetry import mask_text, mask_value
+
+logger = logging.getLogger(__name__)
+
+_CARD_NUMBER = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
+
+# When several things happened on a call, the outcome is the weightiest; equal weight: the latest.
+_OUTCOME_WEIGHT = {
+    CallOutcome.PAYMENT: 9,
+    CallOutcome.PAYMENT_PLAN: 8,
+    CallOutcome.PROMISE_TO_PAY: 8,
+    CallOutcome.DISPUTE: 7,
+    CallOutcome.CEASE_REQUESTED: 7,
+    CallOutcome.TRANSFERRED: 6,
+    CallOutcome.CALLBACK_SCHEDULED: 5,
+    CallOutcome.HARDSHIP: 4,
+    CallOutcome.REFUSED: 3,
+}
+
+
+@dataclass
+class CardCapture:
+    """Keypad entry of a card: number, expiry (MMYY), security code, each ended by '#'. Digits live here
+    only until they reach the gateway."""
+
+    amount: Decimal
+    field: str = "number"  # number, expiry, security_code
+    digits: str = ""
+    number: str = ""
+    expiry: str = ""
+    attempts: int = 0
+
+    def clear(self) -> None:
+        self.digits = self.number = self.expiry = ""
+        self.field = "number"
+
+
+@dataclass
+class CallSession:
+    runtime: Runtime
+    context: CallContext
+    recorder: CallRecorder
+    verification: VerificationState = field(default_factory=VerificationState)
+    disclosed: set[DisclosureKind] = field(default_factory=set)
+    approved_amounts: set[Decimal] = field(default_factory=set)
+    approved_dates: set[date] = field(default_factory=set)
+    options: PaymentOptions | None = None
+    offers: dict[str, Offer] = field(default_factory=dict)  # offer id -> offer, as quoted on this call
+    read_back: str | None = None  # the offer id whose terms were read back, awaiting an explicit yes
+    arrangement: ArrangementPublic | None = None
+    payment: PaymentPublic | None = None
+    hardship: bool = False
+    outcome: CallOutcome | None = None
+    capture: CardCapture | None = None
+    voicemail: bool = False
+    finished: bool = False
+    turns: int = 0
+    started_at: datetime = field(default_factory=utcnow)
+
+    # --- Facts -------------------------------------------------------------------------------------------
+
+    @property
+    def org_id(self) -> uuid.UUID | None:
+        return self.context.org_id
+
+    @property
+    def call_id(self) -> uuid.UUID:
+        return self.context.call_id
+
+    @property
+    def identity(self) -> IdentityFacts | None:
+        customer = self.context.customer
+        if customer is None:
+            return None
+        return IdentityFacts(
+            name=customer.name,
+            account_last4s=self.context.account_last4s | {customer.account_last_4},
+            postal_code=customer.postal_code,
+        )
+
+    @property
+    def account_terms(self) -> AccountTerms | None:
+        account = self.context.account
+        if account is None:
+            return None
+        return AccountTerms(
+            balance=account.balance,
+            days_past_due=account.days_past_due,
+            minimum_payment=account.minimum_payment,
+        )
+
+    def guard_context(self) -> GuardContext:
+        return GuardContext(
+            verified=self.verification.verified,
+            disclosed=frozenset(self.disclosed),
+            approved_amounts=frozenset(self.approved_amounts),
+            approved_dates=frozenset(self.approved_dates),
+            protected_terms=self.context.protected_terms,
+        )
+
+    def approve(self, *, amounts: Any = (), dates: Any = ()) -> None:
+        self.approved_amounts.update(amounts)
+        self.approved_dates.update(dates)
+
+    def remember_offer(self, offer: Offer) -> str:
+        """Give an offer quoted on this call an id (the same offer keeps its id) and approve its figures."""
+        for offer_id, known in self.offers.items():
+            if known == offer:
+                return offer_id
+        offer_id = f"offer-{len(self.offers) + 1}"
+        self.offers[offer_id] = offer
+        self.approve(amounts=offer.amounts, dates=offer.dates)
+        return offer_id
+
+    def set_outcome(self, outcome: CallOutcome) -> None:
+        current = _OUTCOME_WEIGHT.get(self.outcome, 0) if self.outcome else 0
+        if self.outcome is None or _OUTCOME_WEIGHT.get(outcome, 0) >= current:
+            self.outcome = outcome
+
+    # --- Recording ---------------------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return utcnow()
+
+    def record_speech(self, speaker: Speaker, text: str) -> None:
+        """What was said. The customer's words are masked like logs are (phone, account and card numbers);
+        the agent's words are the record of what the caller heard (callback numbers, amounts, dates) and
+        are stored verbatim, card-length numbers excepted."""
+        masked = (
+            mask_text(text)
+            if speaker is Speaker.CUSTOMER
+            else _CARD_NUMBER.sub("[card number removed]", text)
+        )
+        sequence = self.recorder.next_sequence
+        event = None
+        if self.org_id is not None:
+            event = CallTranscript(
+                organization_id=self.org_id,
+                at=self._now(),
+                call_id=self.call_id,
+                sequence=sequence,
+                speaker=speaker,
+                text=masked,
+            )
+        self.recorder.entry(
+            TranscriptEntryCreate(entry_type=TranscriptEntryType.TRANSCRIPT, speaker=speaker, text=masked),
+            event,
+        )
+
+    def record_event(
+        self, event_type: AgentEvent, text: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        self.recorder.entry(
+            TranscriptEntryCreate(
+                entry_type=TranscriptEntryType.EVENT,
+                speaker=Speaker.SYSTEM,
+                event_type=event_type.value,
+                text=text,
+                tool_response=details,
+            )
+        )
+
+    def record_tool(self, name: str, arguments: dict[str, Any], result: dict[str, Any]) -> None:
+        arguments, result = mask_value(arguments), mask_value(result)
+        sequence = self.recorder.next_sequence
+        event = None
+        if self.org_id is not None:
+            event = CallTool(
+                organization_id=self.org_id,
+                at=self._now(),
+                call_id=self.call_id,
+                sequence=sequence,
+                tool_name=name,
+                arguments=arguments,
+                result=result,
+            )
+        self.recorder.entry(
+            TranscriptEntryCreate(
+                entry_type=TranscriptEntryType.TOOL,
+                tool_name=name,
+                tool_request=arguments,
+                tool_response=result,
+            ),
+            event,
+        )
+
+    def record_dtmf(self, button: str) -> None:
+        """Keypad input; masked while a card is being captured."""
+        text = "*" if self.capture is not None else button
+        self.recorder.entry(
+            TranscriptEntryCreate(entry_type=TranscriptEntryType.DTMF, speaker=Speaker.CUSTOMER, text=text)
+        )
+
+    def record_guard(self, held_text: str, rules: list[str], replacement: str) -> None:
+        self.recorder.entry(
+            TranscriptEntryCreate(
+                entry_type=TranscriptEntryType.GUARD,
+                speaker=Speaker.SYSTEM,
+                event_type=AgentEvent.GUARD_INTERVENTION.value,
+                text=f"held back: {', '.join(rules)}",
+                tool_request={"held_text": mask_text(held_text), "rules": rules},
+                tool_response={"replacement": replacement},
+            )
+        )
+
+    def disclose(self, kind: DisclosureKind) -> None:
+        """Mark a disclosure as given (before its words are spoken, so the guard lets them through)."""
+        if kind not in self.disclosed:
+            self.disclosed.add(kind)
+            self.record_event(AgentEvent.DISCLOSURE, kind.value)
+
+    def mark_verified(self) -> None:
+        self.record_event(AgentEvent.VERIFIED)
+        org_id, call_id, at = self.org_id, self.call_id, self._now()
+        if org_id is not None:
+            self.recorder.operation(
+                lambda s: calls.mark_verified(session=s, org_id=org_id, call_id=call_id, at=at)
+            )
+
+    def note_metadata(self, values: dict[str, Any]) -> None:
+        org_id, call_id = self.org_id, self.call_id
+        if org_id is not None:
+            self.recorder.operation(
+                lambda s: calls.update_metadata(session=s, org_id=org_id, call_id=call_id, values=values)
+            )
+
+    def snapshot(self) -> None:
+        if self.org_id is None:
+            return
+        customer = self.context.customer
+        self.recorder.state(
+            SessionState(
+                call_id=self.call_id,
+                organization_id=self.org_id,
+                customer_id=customer.id if customer else None,
+                brain=self.context.brain,
+                stage=self.verification.stage.value,
+                verified=self.verification.verified,
+                failed_verification_attempts=self.verification.failed_attempts,
+                disclosures=sorted(kind.value for kind in self.disclosed),
+                turns=self.turns,
+                outcome=self.outcome,
+                card_capture=self.capture is not None,
+                updated_at=self._now(),
+            )
+        )
+
+    # --- Start and end -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        customer = self.context.customer
+        self.record_event(AgentEvent.CALL_STARTED, self.context.direction.value)
+        if self.org_id is not None:
+            self.recorder.publish(
+                CallStarted(
+                    organization_id=self.org_id,
+                    at=self._now(),
+                    call_id=self.call_id,
+                    customer_id=customer.id if customer else None,
+                    customer_name=customer.name if customer else None,
+                    direction=self.context.direction,
+                    campaign_id=_uuid_or_none(self.context.metadata.get("campaign_id")),
+                )
+            )
+        self.snapshot()
+
+    def final_outcome(self, *, abandoned: bool) -> CallOutcome:
+        """The one outcome the call ends with. A call dropped before anything decisive is abandoned."""
+        if self.outcome is not None:
+            return self.outcome
+        if self.context.customer is None:
+            return CallOutcome.UNKNOWN_PARTY
+        return CallOutcome.ABANDONED if abandoned else CallOutcome.REFUSED
+
+    async def finish(self, *, reason: str, abandoned: bool = False) -> CallOutcome:
+        """Give the call its outcome, store everything and close the record. Idempotent."""
+        outcome = self.final_outcome(abandoned=abandoned)
+        if self.finished:
+            return outcome
+        self.finished = True
+        self.capture = None
+        self.outcome = outcome
+        ended = self._now()
+        self.record_event(AgentEvent.DISPOSITION, outcome.value)
+        self.record_event(AgentEvent.CALL_ENDED, reason)
+        org_id, call_id = self.org_id, self.call_id
+        status = CallStatus.COMPLETED
+        if org_id is not None:
+            self.recorder.operation(
+                lambda s: calls.finalize_call(
+                    session=s, org_id=org_id, call_id=call_id, outcome=outcome, ended_at=ended, status=status
+                )
+            )
+            duration = max(0, round((ended - self.started_at).total_seconds()))
+            self.recorder.publish(
+                CallEnded(
+                    organization_id=org_id,
+                    at=ended,
+                    call_id=call_id,
+                    outcome=outcome,
+                    duration_seconds=duration,
+                )
+            )
+        self.snapshot()
+        await self.recorder.close()
+        return outcome
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None

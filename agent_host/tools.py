@@ -1,0 +1,829 @@
+"""The agent's tools: the only way either brain can act. Built per call over its session (closures over
+per-call state, as the Line examples do). Each tool checks what the call allows — verification, disclosures,
+offers the engine made — by calling `shared.policy` and `shared.services`; the tools themselves hold no rule.
+
+A tool is an async generator: it yields Line output events (words spoken verbatim, a transfer, the end of the
+call) and at most one result dict. `invoke` runs a tool, records it (masked) and re-yields; the scripted
+brain calls `invoke` directly, the LLM brain gets the same tools as Line `loopback_tool`s (`line_tools`),
+where a result dict goes back to the model and output events go straight to the caller."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from line.events import AgentEndCall, AgentSendText, AgentTransferCall, OutputEvent
+from line.llm_agent import FunctionTool, ToolEnv, loopback_tool
+
+from agent_host.agent import phrasing
+from agent_host.session import CallSession, CardCapture
+from shared.db.engine import transaction
+from shared.domain import CallOutcome, PaymentStatus, PreferenceKind
+from shared.errors import ArcherError, InvalidInput, PolicyViolation
+from shared.integrations.payments import PaymentGateway
+from shared.models.agent import AgentEvent, ToolName
+from shared.models.audit import Actor
+from shared.models.customers import ContactPreferenceCreate
+from shared.models.payments import CardDetails, CardToken, CounterOffer, Offer, OfferKind, PaymentPublic
+from shared.policy.disclosure import (
+    DisclosureKind,
+    mini_miranda,
+    recording_notice,
+    spoken_phone,
+    voicemail_message,
+)
+from shared.policy.negotiation import evaluate_counter_offer, payment_options
+from shared.policy.spoken import parse_date, spoken_amount
+from shared.policy.verification import (
+    VerificationOutcome,
+    VerificationStage,
+    check_factors,
+    confirm_name,
+)
+from shared.services import arrangements, contact_preferences
+from shared.services import payments as payment_service
+
+logger = logging.getLogger(__name__)
+
+ToolItem = OutputEvent | dict[str, Any]
+MAX_CALLBACK_DAYS = 30
+_SENSITIVE_ARGUMENTS = {"account_last_4", "postal_code"}
+KEYPAD_PROMPTS = {
+    "number": "Please enter your card number on your phone's keypad, followed by the pound key.",
+    "expiry": "Now enter the card's expiration date as four digits, month then year, followed by the pound key.",
+    "security_code": "And the security code from the card, followed by the pound key.",
+}
+
+
+def masked_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Tool arguments fit for the record and the harness: verification answers are never kept."""
+    return {
+        key: ("***" if key in _SENSITIVE_ARGUMENTS and value else value) for key, value in arguments.items()
+    }
+
+
+def _say(text: str, *, interruptible: bool = True) -> AgentSendText:
+    return AgentSendText(text=text, interruptible=interruptible)
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return None
+
+
+def _offer_document(offer_id: str, offer: Offer) -> dict[str, Any]:
+    return {"id": offer_id, "summary": phrasing.describe(offer), **offer.model_dump(mode="json")}
+
+
+_REFUSED_UNVERIFIED = {"refused": True, "reason": "the customer's identity is not verified"}
+
+
+class AgentTools:
+    """The tools of one call."""
+
+    def __init__(self, session: CallSession, gateway: PaymentGateway) -> None:
+        self.session = session
+        self.gateway = gateway
+        self._tools: dict[str, Callable[..., AsyncIterator[ToolItem]]] = {
+            ToolName.VERIFY_IDENTITY: self.verify_identity,
+            ToolName.GIVE_DISCLOSURES: self.give_disclosures,
+            ToolName.GET_ACCOUNT_SUMMARY: self.get_account_summary,
+            ToolName.GET_PAYMENT_OPTIONS: self.get_payment_options,
+            ToolName.EVALUATE_COUNTER_OFFER: self.evaluate_counter_offer,
+            ToolName.CONFIRM_ARRANGEMENT: self.confirm_arrangement,
+            ToolName.TAKE_PAYMENT: self.take_payment,
+            ToolName.TRANSFER_TO_HUMAN: self.transfer_to_human,
+            ToolName.SCHEDULE_CALLBACK: self.schedule_callback,
+            ToolName.RECORD_DISPUTE: self.record_dispute,
+            ToolName.RECORD_CEASE_REQUEST: self.record_cease_request,
+            ToolName.RECORD_HARDSHIP: self.record_hardship,
+            ToolName.LEAVE_VOICEMAIL: self.leave_voicemail,
+            ToolName.END_CALL: self.end_call,
+        }
+
+    async def invoke(self, name: str, **arguments: Any) -> AsyncIterator[ToolItem]:
+        """Run tool `name`, record it with its (masked) result, and yield what it yields."""
+        result: dict[str, Any] = {}
+        async for item in self._tools[name](**arguments):
+            if isinstance(item, dict):
+                result = item
+            yield item
+        if not self.session.finished:
+            self.session.record_tool(name, masked_arguments(arguments), result)
+        self.session.snapshot()
+
+    @property
+    def _actor(self) -> Actor:
+        return Actor.agent(self.session.call_id)
+
+    async def _db(self, work: Callable[[Any], Any], then: Callable[[Any], None] | None = None) -> Any:
+        """Run `work(session)` in one transaction in a worker thread, then `then(result)` on the call's
+        state — both shielded, so a turn cancelled by a barge-in never leaves stored data and the call's
+        state disagreeing."""
+        sessions = self.session.runtime.sessions
+
+        def run() -> Any:
+            with transaction(sessions) as db:
+                return work(db)
+
+        async def complete() -> Any:
+            result = await asyncio.to_thread(run)
+            if then is not None:
+                then(result)
+            return result
+
+        return await asyncio.shield(complete())
+
+    # --- Verification and disclosures -------------------------------------------------------------------
+
+    async def verify_identity(
+        self,
+        name_confirmed: bool,
+        account_last_4: str = "",
+        postal_code: str = "",
+        count_incomplete: bool = False,
+    ) -> AsyncIterator[ToolItem]:
+        session = self.session
+        facts = session.identity
+        if facts is None:
+            yield {"outcome": VerificationOutcome.NOT_APPLICABLE.value, "verified": False}
+            return
+        state = session.verification
+        if state.stage is VerificationStage.AWAITING_NAME:
+            step = confirm_name(state, confirmed=name_confirmed)
+            state = step.state
+            if step.outcome is VerificationOutcome.WRONG_PARTY:
+                session.verification = state
+                session.record_event(AgentEvent.WRONG_PARTY)
+                session.set_outcome(CallOutcome.WRONG_PARTY)
+                yield {"outcome": step.outcome.value, "verified": False}
+                return
+            if not (account_last_4 or postal_code) and not count_incomplete:
+                session.verification = state
+                yield {"outcome": step.outcome.value, "verified": False, "attempts_left": state.attempts_left}
+                return
+        step = check_factors(
+            state,
+            facts,
+            account_last4=account_last_4,
+            postal_code=postal_code,
+            count_incomplete=count_incomplete,
+        )
+        session.verification = step.state
+        if step.outcome is VerificationOutcome.VERIFIED:
+            session.mark_verified()
+        elif step.outcome is VerificationOutcome.MISMATCH:
+            session.record_event(
+                AgentEvent.VERIFICATION_FAILED, details={"attempts_left": step.attempts_left}
+            )
+        elif step.outcome is VerificationOutcome.LOCKED:
+            session.record_event(AgentEvent.VERIFICATION_LOCKED)
+            session.set_outcome(CallOutcome.FAILED_VERIFICATION)
+        yield {
+            "outcome": step.outcome.value,
+            "verified": step.state.verified,
+            "attempts_left": step.attempts_left,
+        }
+
+    async def give_disclosures(self, kind: str) -> AsyncIterator[ToolItem]:
+        session = self.session
+        try:
+            disclosure = DisclosureKind(kind)
+        except ValueError:
+            yield {"given": False, "reason": f"unknown disclosure {kind!r}"}
+            return
+        if disclosure is DisclosureKind.MINI_MIRANDA and not session.verification.verified:
+            yield {"given": False, **_REFUSED_UNVERIFIED}
+            return
+        if disclosure in session.disclosed:
+            yield {"given": True, "already": True}
+            return
+        session.disclose(disclosure)
+        text = (
+            recording_notice()
+            if disclosure is DisclosureKind.RECORDING_NOTICE
+            else mini_miranda(initial_communication=session.context.initial_communication)
+        )
+        yield _say(text, interruptible=False)
+        yield {"given": True, "kind": disclosure.value}
+
+    # --- Account and offers ------------------------------------------------------------------------------
+
+    async def get_account_summary(self) -> AsyncIterator[ToolItem]:
+        session = self.session
+        account = session.context.account
+        if not session.verification.verified:
+            yield _REFUSED_UNVERIFIED
+            return
+        if account is None:
+            yield {"refused": True, "reason": "no open account for this customer"}
+            return
+        if DisclosureKind.MINI_MIRANDA not in session.disclosed:
+            async for item in self.give_disclosures(DisclosureKind.MINI_MIRANDA.value):
+                if not isinstance(item, dict):
+                    yield item
+        session.approve(
+            amounts=[a for a in (account.balance, account.past_due_amount, account.minimum_payment) if a]
+        )
+        yield {
+            "account_last4": account.account_last_4,
+            "product": account.product.replace("_", " "),
+            "balance": f"{account.balance:.2f}",
+            "past_due_amount": f"{account.past_due_amount:.2f}",
+            "minimum_payment": None if account.minimum_payment is None else f"{account.minimum_payment:.2f}",
+            "days_past_due": account.days_past_due,
+            "currency": account.currency,
+        }
+
+    async def get_payment_options(self, hardship: bool = False) -> AsyncIterator[ToolItem]:
+        session = self.session
+        if not session.verification.verified:
+            yield _REFUSED_UNVERIFIED
+            return
+        terms, policy = session.account_terms, session.context.policy
+        if terms is None or policy is None:
+            yield {"offers": [], "reason": "no offers are available on this call"}
+            return
+        if hardship:
+            session.hardship = True
+        tactic = session.context.tactic
+        options = payment_options(
+            policy.rules,
+            terms,
+            as_of=session.context.today,
+            hardship=session.hardship,
+            order=tactic.config.offer_order if tactic else None,
+        )
+        session.options = options
+        session.approve(dates=[options.latest_first_payment_date, options.as_of])
+        offers = [_offer_document(session.remember_offer(offer), offer) for offer in options.offers]
+        yield {
+            "as_of": options.as_of.isoformat(),
+            "balance": f"{options.balance:.2f}",
+            "hardship": options.hardship,
+            "latest_first_payment_date": options.latest_first_payment_date.isoformat(),
+            "offers": offers,
+        }
+
+    async def evaluate_counter_offer(
+        self,
+        *,
+        kind: str = "",
+        lump_sum_amount: Any = None,
+        installment_amount: Any = None,
+        installments_count: Any = None,
+        down_payment_amount: Any = None,
+        first_payment_date: str = "",
+    ) -> AsyncIterator[ToolItem]:
+        session = self.session
+        if not session.verification.verified:
+            yield _REFUSED_UNVERIFIED
+            return
+        terms, policy = session.account_terms, session.context.policy
+        if terms is None or policy is None:
+            yield {"decision": "reject", "reasons": ["no offers are available on this call"]}
+            return
+        when = _when(first_payment_date, session.context.today)
+        try:
+            count = int(installments_count) if installments_count not in (None, "") else None
+        except (TypeError, ValueError):
+            count = None
+        proposal = CounterOffer(
+            kind=OfferKind(kind) if kind in {k.value for k in OfferKind} else None,
+            lump_sum_amount=_amount(lump_sum_amount),
+            installment_amount=_amount(installment_amount),
+            installments_count=count,
+            down_payment_amount=_amount(down_payment_amount),
+            first_payment_date=when,
+        )
+        result = evaluate_counter_offer(
+            policy.rules, terms, proposal, as_of=session.context.today, hardship=session.hardship
+        )
+        document: dict[str, Any] = {"decision": result.decision.value, "reasons": list(result.reasons)}
+        if result.offer is not None:
+            document["offer"] = _offer_document(session.remember_offer(result.offer), result.offer)
+        yield document
+
+    async def confirm_arrangement(
+        self, offer_id: str, customer_agreed: bool = False
+    ) -> AsyncIterator[ToolItem]:
+        """Read the terms back, then — on a later call with the customer's explicit yes — store them once."""
+        session = self.session
+        context = session.context
+        if not session.verification.verified:
+            yield _REFUSED_UNVERIFIED
+            return
+        offer = session.offers.get(offer_id)
+        if offer is None or context.customer is None or context.account is None or context.policy is None:
+            yield {"confirmed": False, "reason": f"no offer {offer_id!r} was made on this call"}
+            return
+        if not customer_agreed or session.read_back != offer_id:
+            session.read_back = offer_id
+            yield _say(f"To confirm: {phrasing.terms(offer)}. Do you agree?")
+            yield {"confirmed": False, "read_back": True, "offer_id": offer_id, "awaiting": "an explicit yes"}
+            return
+        if session.arrangement is not None:
+            yield {"confirmed": True, "arrangement_id": str(session.arrangement.id), "already": True}
+            return
+        customer_id, account_id, policy_id = context.customer.id, context.account.id, context.policy.id
+        org_id, call_id, actor = context.org_id, context.call_id, self._actor
+        assert org_id is not None
+
+        def stored(arrangement: Any) -> None:
+            session.arrangement = arrangement
+            session.read_back = None
+            session.set_outcome(
+                CallOutcome.PAYMENT_PLAN
+                if offer.kind is OfferKind.PAYMENT_PLAN
+                else CallOutcome.PROMISE_TO_PAY
+            )
+
+        try:
+            arrangement = await self._db(
+                lambda db: arrangements.confirm_arrangement(
+                    session=db,
+                    org_id=org_id,
+                    customer_id=customer_id,
+                    account_id=account_id,
+                    offer=offer,
+                    negotiation_policy_id=policy_id,
+                    terms_read_back=phrasing.terms(offer),
+                    idempotency_key=f"{call_id}:arrangement",
+                    actor=actor,
+                    call_id=call_id,
+                ),
+                then=stored,
+            )
+        except PolicyViolation as exc:
+            yield {"confirmed": False, "reasons": exc.reasons}
+            return
+        yield {
+            "confirmed": True,
+            "arrangement_id": str(arrangement.id),
+            "kind": arrangement.kind.value,
+            "first_payment_date": offer.first_payment_date.isoformat(),
+            "first_payment_amount": f"{phrasing.first_payment(offer):.2f}",
+        }
+
+    # --- Payments ----------------------------------------------------------------------------------------
+
+    def _payable(self, amount: Decimal) -> bool:
+        """A card payment may only be for the first payment of an offer made on this call, or the balance."""
+        account = self.session.context.account
+        allowed = {offer.schedule[0].amount for offer in self.session.offers.values()}
+        if account is not None:
+            allowed.add(account.balance)
+        return amount in allowed and account is not None and 0 < amount <= account.balance
+
+    async def take_payment(self, amount: Any) -> AsyncIterator[ToolItem]:
+        """Start taking a card payment: the card is keyed on the phone (DTMF), never spoken."""
+        session = self.session
+        if not session.verification.verified:
+            yield _REFUSED_UNVERIFIED
+            return
+        value = _amount(amount)
+        if value is None or not self._payable(value):
+            yield {
+                "started": False,
+                "reason": "the amount is not the first payment of an offer made on this call",
+            }
+            return
+        session.capture = CardCapture(amount=value)
+        session.record_event(AgentEvent.CARD_CAPTURE_STARTED)
+        yield _say(KEYPAD_PROMPTS["number"], interruptible=False)
+        yield {"started": True, "amount": f"{value:.2f}", "next": "the customer keys the card on the keypad"}
+
+    async def handle_keypad(self, button: str) -> AsyncIterator[ToolItem]:
+        """One key pressed while a card is being captured."""
+        capture = self.session.capture
+        if capture is None:
+            return
+        if button == "*":
+            capture.digits = ""
+            yield _say(KEYPAD_PROMPTS[capture.field], interruptible=False)
+            return
+        if button != "#":
+            if button.isdigit() and len(capture.digits) < 19:
+                capture.digits += button
+            return
+        entered, capture.digits = capture.digits, ""
+        if capture.field == "number":
+            if not 12 <= len(entered) <= 19:
+                yield _say("That number is too short. " + KEYPAD_PROMPTS["number"], interruptible=False)
+                return
+            capture.number, capture.field = entered, "expiry"
+            yield _say(KEYPAD_PROMPTS["expiry"], interruptible=False)
+        elif capture.field == "expiry":
+            if len(entered) != 4 or not 1 <= int(entered[:2]) <= 12:
+                yield _say("That date isn't valid. " + KEYPAD_PROMPTS["expiry"], interruptible=False)
+                return
+            capture.expiry, capture.field = entered, "security_code"
+            yield _say(KEYPAD_PROMPTS["security_code"], interruptible=False)
+        else:
+            async for item in self._charge(capture, entered):
+                yield item
+
+    async def _charge(self, capture: CardCapture, security_code: str) -> AsyncIterator[ToolItem]:
+        session, context = self.session, self.session.context
+        number, expiry = capture.number, capture.expiry
+        capture.clear()  # the digits leave the call's state before anything else happens
+        try:
+            card = CardDetails(
+                number=number,
+                exp_month=int(expiry[:2]),
+                exp_year=2000 + int(expiry[2:]),
+                security_code=security_code or None,
+            )
+            del number, security_code
+            token = await asyncio.to_thread(self.gateway.tokenize, card)
+            del card
+        except (InvalidInput, ValueError) as exc:
+            capture.attempts += 1
+            reason = exc.message if isinstance(exc, ArcherError) else "the card details are not valid"
+            if capture.attempts >= 3:
+                session.capture = None
+                session.record_event(AgentEvent.CARD_CAPTURE_ENDED, "not completed")
+                yield _say(
+                    f"I'm sorry, that card couldn't be used: {reason}. Let's leave the payment for now."
+                )
+                yield {"payment": "not_taken", "reason": reason}
+                return
+            yield _say(
+                f"I'm sorry, that card couldn't be used: {reason}. " + KEYPAD_PROMPTS["number"],
+                interruptible=False,
+            )
+            return
+        session.capture = None
+        session.record_event(AgentEvent.CARD_CAPTURE_ENDED, "card tokenized")
+        amount = capture.amount
+        try:
+            payment = await self._settle_payment(amount, token)
+        except ArcherError as exc:
+            logger.warning("call %s: payment failed: %s", context.call_id, exc.message)
+            session.record_tool(
+                ToolName.TAKE_PAYMENT.value, {"amount": f"{amount:.2f}"}, {"status": "failed"}
+            )
+            yield _say("I'm sorry, I wasn't able to process the payment right now.")
+            yield {"payment": "failed"}
+            return
+        if payment.status is PaymentStatus.SUCCEEDED:
+            code = (payment.gateway_reference or "")[-6:].upper()
+            yield _say(
+                f"Thank you. Your payment of {spoken_amount(payment.amount)} with the card ending in "
+                f"{payment.card_last4} was approved. Your confirmation code is {' '.join(code)}."
+            )
+        else:
+            yield _say("I'm sorry, that card was declined.")
+        yield {
+            "payment": payment.status.value,
+            "amount": f"{payment.amount:.2f}",
+            "card_last4": payment.card_last4,
+        }
+
+    async def _settle_payment(self, amount: Decimal, token: CardToken) -> PaymentPublic:
+        """Charge and record, shielded from a cancelled turn; the call's state learns the result either way."""
+        session, context = self.session, self.session.context
+        org_id, customer, account = context.org_id, context.customer, context.account
+        assert org_id is not None and customer is not None and account is not None
+        arrangement_id = session.arrangement.id if session.arrangement else None
+        actor = self._actor
+
+        def charge() -> PaymentPublic:
+            return payment_service.take_card_payment(
+                sessions=session.runtime.sessions,
+                gateway=self.gateway,
+                org_id=org_id,
+                customer_id=customer.id,
+                account_id=account.id,
+                amount=amount,
+                card=token,
+                idempotency_key=f"{context.call_id}:payment:{amount}",
+                actor=actor,
+                call_id=context.call_id,
+                arrangement_id=arrangement_id,
+            )
+
+        async def complete() -> PaymentPublic:
+            payment = await asyncio.to_thread(charge)
+            result = {
+                "status": payment.status.value,
+                "amount": f"{payment.amount:.2f}",
+                "card_last4": payment.card_last4,
+                "reference": payment.gateway_reference,
+            }
+            session.record_tool(ToolName.TAKE_PAYMENT.value, {"amount": f"{amount:.2f}"}, result)
+            if payment.status is PaymentStatus.SUCCEEDED:
+                session.payment = payment
+                session.set_outcome(CallOutcome.PAYMENT)
+            return payment
+
+        return await asyncio.shield(complete())
+
+    # --- Requests the customer makes ---------------------------------------------------------------------
+
+    async def transfer_to_human(self, reason: str = "") -> AsyncIterator[ToolItem]:
+        session = self.session
+        number = session.context.settings.transfer_number
+        if not number:
+            yield {"transferred": False, "reason": "no transfer line is configured; offer a callback instead"}
+            return
+        session.set_outcome(CallOutcome.TRANSFERRED)
+        session.record_tool(ToolName.TRANSFER_TO_HUMAN.value, {"reason": reason}, {"transferred": True})
+        yield _say(
+            "Of course. I'll transfer you to a member of our team now. Please hold.", interruptible=False
+        )
+        await session.finish(reason=f"transferred: {reason}"[:200])
+        yield AgentTransferCall(target_phone_number=number, interruptible=False)
+
+    async def schedule_callback(self, when: str, time_of_day: str = "") -> AsyncIterator[ToolItem]:
+        session = self.session
+        today = session.context.today
+        day = _when(when, today)
+        if day is None or not today <= day <= today + timedelta(days=MAX_CALLBACK_DAYS):
+            yield {"scheduled": False, "reason": f"pick a day within {MAX_CALLBACK_DAYS} days"}
+            return
+        session.approve(dates=[day])
+        session.note_metadata({"callback": {"date": day.isoformat(), "time_of_day": time_of_day[:40]}})
+        session.set_outcome(CallOutcome.CALLBACK_SCHEDULED)
+        yield {"scheduled": True, "date": day.isoformat(), "time_of_day": time_of_day[:40]}
+
+    async def _add_preference(self, preference: ContactPreferenceCreate) -> None:
+        context = self.session.context
+        org_id, customer_id, call_id, actor = context.org_id, context.customer, context.call_id, self._actor
+        assert org_id is not None and customer_id is not None
+        await self._db(
+            lambda db: contact_preferences.add_preference(
+                session=db,
+                org_id=org_id,
+                customer_id=customer_id.id,
+                preference_in=preference,
+                actor=actor,
+                call_id=call_id,
+            )
+        )
+
+    async def record_dispute(self, reason: str = "") -> AsyncIterator[ToolItem]:
+        session = self.session
+        if not session.verification.verified or session.context.account is None:
+            yield _REFUSED_UNVERIFIED
+            return
+        await self._add_preference(
+            ContactPreferenceCreate(
+                kind=PreferenceKind.DISPUTE,
+                account_id=session.context.account.id,
+                details={"reason": reason[:200]},
+                source="agent",
+            )
+        )
+        session.set_outcome(CallOutcome.DISPUTE)
+        yield {"recorded": True}
+
+    async def record_cease_request(
+        self, attorney: bool = False, attorney_name: str = "", attorney_phone: str = ""
+    ) -> AsyncIterator[ToolItem]:
+        """Stop calling (or: represented by an attorney). From someone who has not confirmed being the
+        customer, the number dialed stops being called (its consent is revoked) instead."""
+        session = self.session
+        context = session.context
+        if context.customer is None or context.org_id is None:
+            yield {"recorded": False, "reason": "no customer on this call"}
+            return
+        if session.verification.stage in {VerificationStage.AWAITING_NAME, VerificationStage.WRONG_PARTY}:
+            number = context.customer.phone_number
+            preference = ContactPreferenceCreate(
+                kind=PreferenceKind.PHONE_CONSENT,
+                phone_number=number,
+                details={"status": "revoked", "reason": "asked not to be called, identity not confirmed"},
+                source="agent",
+            )
+        elif attorney:
+            details = {"attorney_name": attorney_name[:100], "phone": attorney_phone[:32]}
+            preference = ContactPreferenceCreate(
+                kind=PreferenceKind.ATTORNEY, details=details, source="agent"
+            )
+        else:
+            preference = ContactPreferenceCreate(
+                kind=PreferenceKind.CEASE_CONTACT, details={"channel": "phone"}, source="agent"
+            )
+        await self._add_preference(preference)
+        session.set_outcome(CallOutcome.CEASE_REQUESTED)
+        yield {"recorded": True, "kind": preference.kind.value}
+
+    async def record_hardship(self, note: str = "") -> AsyncIterator[ToolItem]:
+        session = self.session
+        if not session.verification.verified:
+            yield _REFUSED_UNVERIFIED
+            return
+        session.hardship = True
+        session.note_metadata({"hardship": {"note": note[:200]}})
+        session.set_outcome(CallOutcome.HARDSHIP)
+        yield {"recorded": True, "hardship_options": True}
+
+    # --- Ending ------------------------------------------------------------------------------------------
+
+    async def leave_voicemail(self) -> AsyncIterator[ToolItem]:
+        """The Regulation F limited-content message, then hang up."""
+        session = self.session
+        settings = session.context.settings
+        session.voicemail = True
+        session.set_outcome(CallOutcome.VOICEMAIL)
+        callback = settings.callback_number
+        if callback and session.context.business_name:
+            message = voicemail_message(
+                agent_name=settings.agent_name,
+                business_name=session.context.business_name,
+                callback_number=callback,
+            )
+            yield _say(message, interruptible=False)
+        session.record_tool(ToolName.LEAVE_VOICEMAIL.value, {}, {"left": bool(callback)})
+        await session.finish(reason="voicemail")
+        yield AgentEndCall(reason="voicemail_detected", interruptible=False)
+
+    async def end_call(self, reason: str = "") -> AsyncIterator[ToolItem]:
+        session = self.session
+        session.record_tool(
+            ToolName.END_CALL.value,
+            {"reason": reason[:200]},
+            {"outcome": session.final_outcome(abandoned=False).value},
+        )
+        await session.finish(reason=f"agent ended: {reason}"[:200])
+        yield AgentEndCall(interruptible=False)
+
+    # --- The same tools for the LLM brain ----------------------------------------------------------------
+
+    def line_tools(self) -> list[FunctionTool]:
+        """Line loopback tools over this call's tools, with schemas the model sees."""
+        tools = self
+
+        async def run(name: str, **arguments: Any) -> AsyncIterator[ToolItem]:
+            async for item in tools.invoke(name, **arguments):
+                yield item
+
+        @loopback_tool
+        async def verify_identity(
+            ctx: ToolEnv,
+            name_confirmed: Annotated[bool, "true once the person confirmed they are the customer by name"],
+            account_last_4: Annotated[
+                str, "the last four digits of an account, as the customer said them"
+            ] = "",
+            postal_code: Annotated[str, "the customer's ZIP code, as they said it"] = "",
+        ) -> AsyncIterator[ToolItem]:
+            """Right-party verification: first the name confirmation, then last 4 digits + ZIP code. Three
+            failed tries lock verification for the call. Nothing about the debt before this says verified."""
+            async for item in run(ToolName.VERIFY_IDENTITY, name_confirmed=name_confirmed,
+                                  account_last_4=account_last_4, postal_code=postal_code):  # fmt: skip
+                yield item
+
+        @loopback_tool
+        async def give_disclosures(
+            ctx: ToolEnv, kind: Annotated[Literal["recording_notice", "mini_miranda"], "which disclosure"]
+        ) -> AsyncIterator[ToolItem]:
+            """Speak a required disclosure word for word: the recording notice at the start of the call,
+            the debt-collector notice (mini_miranda) after verification and before any account detail."""
+            async for item in run(ToolName.GIVE_DISCLOSURES, kind=kind):
+                yield item
+
+        @loopback_tool
+        async def get_account_summary(ctx: ToolEnv) -> AsyncIterator[ToolItem]:
+            """The account's balance, past-due amount and days past due. Refused until verified."""
+            async for item in run(ToolName.GET_ACCOUNT_SUMMARY):
+                yield item
+
+        @loopback_tool
+        async def get_payment_options(
+            ctx: ToolEnv,
+            hardship: Annotated[bool, "true when the customer described financial hardship"] = False,
+        ) -> AsyncIterator[ToolItem]:
+            """The offers the bank allows today, in the order to present them. Quote only these figures."""
+            async for item in run(ToolName.GET_PAYMENT_OPTIONS, hardship=hardship):
+                yield item
+
+        @loopback_tool
+        async def evaluate_counter_offer(
+            ctx: ToolEnv,
+            *,
+            kind: Annotated[str, "pay_in_full, settlement or payment_plan, if the customer said"] = "",
+            lump_sum_amount: Annotated[str, "a one-time amount the customer proposed"] = "",
+            installment_amount: Annotated[str, "a monthly amount the customer proposed"] = "",
+            installments_count: Annotated[str, "a number of monthly payments the customer proposed"] = "",
+            down_payment_amount: Annotated[str, "a down payment the customer proposed"] = "",
+            first_payment_date: Annotated[
+                str, "when the customer wants to pay (YYYY-MM-DD or their words)"
+            ] = "",
+        ) -> AsyncIterator[ToolItem]:
+            """Check what the customer proposed against the policy: accept, or the nearest allowed offer."""
+            async for item in run(ToolName.EVALUATE_COUNTER_OFFER, kind=kind, lump_sum_amount=lump_sum_amount,
+                                  installment_amount=installment_amount, installments_count=installments_count,
+                                  down_payment_amount=down_payment_amount,
+                                  first_payment_date=first_payment_date):  # fmt: skip
+                yield item
+
+        @loopback_tool
+        async def confirm_arrangement(
+            ctx: ToolEnv,
+            offer_id: Annotated[str, "the id of an offer from get_payment_options or evaluate_counter_offer"],
+            customer_agreed: Annotated[
+                bool, "true only after the terms were read back and the customer said yes"
+            ] = False,
+        ) -> AsyncIterator[ToolItem]:
+            """First call reads the exact terms back to the customer; call again with customer_agreed=true
+            after an explicit yes to store the arrangement (once)."""
+            async for item in run(
+                ToolName.CONFIRM_ARRANGEMENT, offer_id=offer_id, customer_agreed=customer_agreed
+            ):
+                yield item
+
+        @loopback_tool
+        async def take_payment(
+            ctx: ToolEnv, amount: Annotated[str, "the first payment of an offer made on this call"]
+        ) -> AsyncIterator[ToolItem]:
+            """Take a card payment now. The customer keys the card on the phone keypad; never ask for card
+            numbers or security codes by voice."""
+            async for item in run(ToolName.TAKE_PAYMENT, amount=amount):
+                yield item
+
+        @loopback_tool
+        async def transfer_to_human(ctx: ToolEnv, reason: Annotated[str, "why"]) -> AsyncIterator[ToolItem]:
+            """Transfer the call to a person at the bank."""
+            async for item in run(ToolName.TRANSFER_TO_HUMAN, reason=reason):
+                yield item
+
+        @loopback_tool
+        async def schedule_callback(
+            ctx: ToolEnv,
+            when: Annotated[str, "the day the customer asked to be called (YYYY-MM-DD or their words)"],
+            time_of_day: Annotated[str, "morning, afternoon, evening or a time"] = "",
+        ) -> AsyncIterator[ToolItem]:
+            """Schedule a call back at the customer's request."""
+            async for item in run(ToolName.SCHEDULE_CALLBACK, when=when, time_of_day=time_of_day):
+                yield item
+
+        @loopback_tool
+        async def record_dispute(
+            ctx: ToolEnv, reason: Annotated[str, "what the customer disputes"]
+        ) -> AsyncIterator[ToolItem]:
+            """The customer disputes the debt: record it; collection on the account stops."""
+            async for item in run(ToolName.RECORD_DISPUTE, reason=reason):
+                yield item
+
+        @loopback_tool
+        async def record_cease_request(
+            ctx: ToolEnv,
+            attorney: Annotated[bool, "true when the customer is represented by an attorney"] = False,
+            attorney_name: Annotated[str, "the attorney's name, if given"] = "",
+            attorney_phone: Annotated[str, "the attorney's phone number, if given"] = "",
+        ) -> AsyncIterator[ToolItem]:
+            """The customer asks not to be called (or has an attorney): record it at once."""
+            async for item in run(ToolName.RECORD_CEASE_REQUEST, attorney=attorney, attorney_name=attorney_name,
+                                  attorney_phone=attorney_phone):  # fmt: skip
+                yield item
+
+        @loopback_tool
+        async def record_hardship(
+            ctx: ToolEnv, note: Annotated[str, "the situation, briefly"] = ""
+        ) -> AsyncIterator[ToolItem]:
+            """The customer describes financial hardship: note it; get_payment_options then has gentler terms."""
+            async for item in run(ToolName.RECORD_HARDSHIP, note=note):
+                yield item
+
+        @loopback_tool
+        async def leave_voicemail(ctx: ToolEnv) -> AsyncIterator[ToolItem]:
+            """An answering machine picked up: leave the limited-content message and hang up."""
+            async for item in run(ToolName.LEAVE_VOICEMAIL):
+                yield item
+
+        @loopback_tool
+        async def end_call(
+            ctx: ToolEnv, reason: Annotated[str, "why the call ends"] = ""
+        ) -> AsyncIterator[ToolItem]:
+            """Hang up, after saying goodbye."""
+            async for item in run(ToolName.END_CALL, reason=reason):
+                yield item
+
+        return [
+            verify_identity, give_disclosures, get_account_summary, get_payment_options, evaluate_counter_offer,
+            confirm_arrangement, take_payment, transfer_to_human, schedule_callback, record_dispute,
+            record_cease_request, record_hardship, leave_voicemail, end_call,
+        ]  # fmt: skip
+
+
+def _when(text: str | None, today: date) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return parse_date(text, today)
+
+
+def callback_number_spoken(session: CallSession) -> str | None:
+    number = session.context.settings.callback_number
+    return spoken_phone(number) if number else None
