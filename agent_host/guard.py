@@ -147,7 +147,7 @@ class GuardedAgent:
                 output.result = mask_value(output.result)
         elif isinstance(output, AgentEndCall | AgentTransferCall):
             if not self.session.finished:
-                await self.session.finish(reason="agent ended the call")
+                await self.session.finish(reason=self.session.end_reason or "agent ended the call")
             # The outcome on the wire too, for harness-side consumers (the simulator reads it).
             outcome = self.session.outcome.value if self.session.outcome else None
             yield AgentSendCustom(

@@ -81,6 +81,7 @@ class CallSession:
     outcome: CallOutcome | None = None
     capture: CardCapture | None = None
     voicemail: bool = False
+    end_reason: str | None = None  # set by the tool that ends or transfers the call
     finished: bool = False
     turns: int = 0
     started_at: datetime = field(default_factory=utcnow)

@@ -540,7 +540,7 @@ class AgentTools:
         yield _say(
             "Of course. I'll transfer you to a member of our team now. Please hold.", interruptible=False
         )
-        await session.finish(reason=f"transferred: {reason}"[:200])
+        session.end_reason = f"transferred: {reason}"[:200]  # the guard finalizes the call as it transfers
         yield AgentTransferCall(target_phone_number=number, interruptible=False)
 
     async def schedule_callback(self, when: str, time_of_day: str = "") -> AsyncIterator[ToolItem]:
@@ -644,7 +644,7 @@ class AgentTools:
             )
             yield _say(message, interruptible=False)
         session.record_tool(ToolName.LEAVE_VOICEMAIL.value, {}, {"left": bool(callback)})
-        await session.finish(reason="voicemail")
+        session.end_reason = "voicemail"
         yield AgentEndCall(reason="voicemail_detected", interruptible=False)
 
     async def end_call(self, reason: str = "") -> AsyncIterator[ToolItem]:
@@ -654,7 +654,7 @@ class AgentTools:
             {"reason": reason[:200]},
             {"outcome": session.final_outcome(abandoned=False).value},
         )
-        await session.finish(reason=f"agent ended: {reason}"[:200])
+        session.end_reason = f"agent ended: {reason}"[:200]  # the guard finalizes the call as it hangs up
         yield AgentEndCall(interruptible=False)
 
     # --- The same tools for the LLM brain ----------------------------------------------------------------

@@ -111,14 +111,23 @@ class LlmBrain:
         """Keypad entry is handled by the tools, out of the model's sight; the model learns the result."""
         async for item in self.tools.handle_keypad(button):
             if isinstance(item, dict):
-                self.agent.history.add_entry(f"Card payment result: {json.dumps(item)}", role="system")
+                self._note(f"Card payment result: {json.dumps(item)}")
             else:
                 yield item
 
     def note_guard(self, held: str, replacement: str, rules: list[str]) -> None:
-        self.agent.history.add_entry(
-            "Compliance guard: your last message was not spoken because it broke these rules: "
+        self._note(
+            "Compliance guard: a message of yours was not spoken because it broke these rules: "
             f"{', '.join(rules)}. The customer heard instead: {replacement!r}. Follow the rules: verify first, "
-            "give the mini-Miranda before account details, quote only figures your tools returned.",
-            role="system",
+            "give the mini-Miranda before account details, quote only figures your tools returned."
         )
+
+    def _note(self, text: str) -> None:
+        """A system note for the model. Anchored at the start of the history: the SDK drops unacknowledged
+        agent text from it later, so an anchor at the end could vanish."""
+        history = self.agent.history
+        first = next(iter(history), None)
+        if first is None:
+            history.add_entry(text, role="system")
+        else:
+            history.add_entry(text, role="system", before=first)

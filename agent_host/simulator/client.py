@@ -2,7 +2,8 @@
 
 It opens `/ws`, sends the `start` frame, then speaks a user turn as `user_state: speaking`, `message`,
 `user_state: idle` and presses keys as `dtmf` frames; it reads the agent's `message`, `tool_call`,
-`transfer`, `end_call`, `custom` and `error` frames up to each `response_end`."""
+`transfer`, `end_call`, `custom` and `error` frames up to each `response_end`, and acknowledges the agent's
+words as spoken (`agent_state`, `agent_speech`), as the harness does while text-to-speech plays them."""
 
 from __future__ import annotations
 
@@ -91,6 +92,16 @@ class HarnessClient:
         await self._send({"type": "user_state", "value": "speaking"})
         await self._send({"type": "message", "content": text})
         await self._send({"type": "user_state", "value": "idle"})
+
+    async def acknowledge(self, messages: list[str]) -> None:
+        """What the harness sends while the agent's words are spoken: `agent_state: speaking`, the words as
+        `agent_speech`, `agent_state: idle`. The Line SDK builds the agent's own history from these."""
+        if not messages:
+            return
+        await self._send({"type": "agent_state", "value": "speaking"})
+        for message in messages:
+            await self._send({"type": "agent_speech", "content": message})
+        await self._send({"type": "agent_state", "value": "idle"})
 
     async def press(self, button: str) -> None:
         await self._send({"type": "dtmf", "button": button})

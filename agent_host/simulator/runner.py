@@ -164,6 +164,7 @@ async def _play(
     """The conversation: the agent answers the start, the person picks up, then turn after turn."""
     turn = await client.read_turn()  # the agent's answer to the call starting
     _record_turn(result, turn)
+    await client.acknowledge(turn.messages)
     opening = player.opening()
     if not turn.messages and not turn.finished and not inbound and isinstance(opening, Say):
         turn = await _say(client, result, opening.text)
@@ -187,6 +188,7 @@ async def _say(client: HarnessClient, result: SimulationResult, text: str) -> Ag
     await client.say(text)
     turn = await client.read_turn()
     _record_turn(result, turn)
+    await client.acknowledge(turn.messages)
     return turn
 
 
@@ -205,6 +207,7 @@ async def _press(client: HarnessClient, result: SimulationResult, buttons: str) 
         if step.finished:
             break
     _record_turn(result, merged)
+    await client.acknowledge(merged.messages)
     return merged
 
 

@@ -43,6 +43,7 @@ READY = GuardContext(
         "You have twelve hundred dollars to take care of.",
         "It's regarding Demo Bank Card Services.",
         "The amount is 1,200.",
+        "Can you pay today?",
     ],
 )
 def test_nothing_about_the_debt_before_verification(text: str) -> None:
