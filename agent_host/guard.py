@@ -37,7 +37,7 @@ from agent_host.tools import masked_arguments
 from shared.domain import Speaker
 from shared.policy.disclosure import DisclosureKind, recording_notice
 from shared.policy.guard import review_agent_text
-from shared.telemetry import mask_value
+from shared.telemetry import mask_value, record_guard_intervention
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +182,8 @@ class GuardedAgent:
         replacement = verdict.replacement or ""
         session.record_guard(text, verdict.rules, replacement)
         logger.warning("call %s: guard held back agent text (%s)", session.call_id, ", ".join(verdict.rules))
+        for rule in verdict.rules:
+            record_guard_intervention(rule, brain=self.brain.name)
         self.brain.note_guard(text, replacement, verdict.rules)
         session.record_speech(Speaker.AGENT, replacement)
         yield AgentSendText(text=replacement, interruptible=interruptible)

@@ -26,7 +26,7 @@ from shared.policy.negotiation import AccountTerms
 from shared.policy.verification import IdentityFacts, VerificationState
 from shared.runtime import Runtime
 from shared.services import calls
-from shared.telemetry import mask_text, mask_value
+from shared.telemetry import mask_text, mask_value, record_call_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +332,7 @@ class CallSession:
             )
         self.snapshot()
         await self.recorder.close()
+        record_call_outcome(outcome.value, direction=self.context.direction.value, brain=self.context.brain)
         return outcome
 
 

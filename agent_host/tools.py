@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -46,6 +47,7 @@ from shared.policy.verification import (
 )
 from shared.services import arrangements, contact_preferences
 from shared.services import payments as payment_service
+from shared.telemetry import record_tool_latency
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +114,19 @@ class AgentTools:
     async def invoke(self, name: str, **arguments: Any) -> AsyncIterator[ToolItem]:
         """Run tool `name`, record it with its (masked) result, and yield what it yields."""
         result: dict[str, Any] = {}
-        async for item in self._tools[name](**arguments):
-            if isinstance(item, dict):
-                result = item
-            yield item
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            async for item in self._tools[name](**arguments):
+                if isinstance(item, dict):
+                    result = item
+                yield item
+        except BaseException:
+            outcome = "error"
+            raise
+        finally:
+            outcome = "refused" if result.get("refused") else outcome
+            record_tool_latency(name, time.perf_counter() - started, result=outcome)
         if not self.session.finished:
             self.session.record_tool(name, masked_arguments(arguments), result)
         self.session.snapshot()

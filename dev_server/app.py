@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from agent_host.app import AgentHost
 from agent_host.live_events import mount_live_events
 from functions.api.app import create_api
 from shared.config import get_settings
@@ -59,6 +60,8 @@ def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastA
     app = create_api(runtime)
     app.router.lifespan_context = lifespan
     live_events = mount_live_events(app, runtime)  # Socket.IO at /socket.io
+    # The voice agent: /agent/chats, /agent/ws, /agent/status (mounted apps get no lifespan; it needs none).
+    app.mount("/agent", AgentHost(runtime).fastapi_app, name="agent")
     if (ui_dist / "index.html").is_file():
         app.mount("/", SpaFiles(directory=ui_dist, html=True), name="ui")
     else:

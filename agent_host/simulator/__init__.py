@@ -7,6 +7,7 @@ Stable API for the campaign driver, the test-call API and `archer simulate`:
   `.transcript`, `.call_id`, `.reached_expected`, `.as_dict()`.
 - `serve_agent_host(runtime, *, gateway=None)` — async context manager serving the agent host on a loopback
   port in the running event loop; yields its `ws://127.0.0.1:<port>/ws` URL.
+- `serve_app(app)` — any ASGI app the same way (the local server with the agent mounted at `/agent`).
 - `PERSONAS` (name → class), `make_persona(name, identity)`, `Identity`, `load_identity(sessions, id)`.
 """
 
@@ -18,6 +19,7 @@ from agent_host.simulator.runner import (
     load_identity,
     run_simulated_call,
     serve_agent_host,
+    serve_app,
 )
 
 __all__ = [
@@ -33,5 +35,6 @@ __all__ = [
     "make_persona",
     "run_simulated_call",
     "serve_agent_host",
+    "serve_app",
     "websocket_url",
 ]

@@ -236,14 +236,9 @@ async def _read_back(result: SimulationResult, sessions: sessionmaker[Session], 
 
 
 @contextlib.asynccontextmanager
-async def serve_agent_host(
-    runtime: Runtime, *, gateway: PaymentGateway | None = None, host: str = "127.0.0.1", port: int = 0
-) -> AsyncIterator[str]:
-    """Serve an agent host for `runtime` on a loopback port inside the running event loop; yields its
-    websocket URL (`ws://127.0.0.1:<port>/ws`) and stops the server on exit. The runtime stays open."""
-    from agent_host.app import AgentHost
-
-    app = AgentHost(runtime, gateway=gateway).fastapi_app
+async def serve_app(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """Serve an ASGI app on a loopback port inside the running event loop; yields `http://host:port` and
+    stops the server on exit (no lifespan: whoever built the app owns its resources)."""
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, lifespan="off", ws="websockets-sansio"
     )
@@ -253,11 +248,23 @@ async def serve_agent_host(
     while not server.started:
         if task.done():
             task.result()
-            raise RuntimeError("the agent host did not start")
+            raise RuntimeError("the server did not start")
         await asyncio.sleep(0.005)
     bound = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"ws://{host}:{bound}/ws"
+        yield f"http://{host}:{bound}"
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def serve_agent_host(
+    runtime: Runtime, *, gateway: PaymentGateway | None = None, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[str]:
+    """Serve an agent host for `runtime` on a loopback port inside the running event loop; yields its
+    websocket URL (`ws://127.0.0.1:<port>/ws`) and stops the server on exit. The runtime stays open."""
+    from agent_host.app import AgentHost
+
+    async with serve_app(AgentHost(runtime, gateway=gateway).fastapi_app, host=host, port=port) as base:
+        yield base.replace("http://", "ws://", 1) + "/ws"

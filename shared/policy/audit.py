@@ -230,6 +230,8 @@ def _offer_findings(context: AuditContext, transcript: list[TranscriptEntryPubli
 
 
 def _voicemail_findings(context: AuditContext, agent_speech: list[TranscriptEntryPublic]) -> list[Finding]:
+    if not agent_speech:
+        return []  # the agent hung up without leaving a message
     if not context.business_name or not context.callback_number:
         return [
             Finding(

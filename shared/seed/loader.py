@@ -18,13 +18,17 @@ from shared.db.tables import Account, ContactPreference, Customer, CustomerPhone
 from shared.domain import Role
 from shared.errors import Conflict
 from shared.models.audit import Actor
-from shared.models.organizations import ApiKeyCreate, OrganizationCreate
+from shared.models.organizations import ApiKeyCreate, OrganizationCreate, OrganizationSettings
 from shared.policy.zones import zone_for_postal_code
 from shared.seed.synthetic import DEFAULT_SEED, SyntheticCustomer, generate, segment_for
 from shared.services import api_keys, audit, customers, organizations
 
 DEMO_ORGANIZATION = "Demo Bank"
 DEMO_CUSTOMERS = 240
+# What the agent says in voicemails and where it sends callers (fictional 555-01xx numbers).
+DEMO_SETTINGS = OrganizationSettings(
+    business_name="Demo Bank", callback_number="+18005550100", transfer_number="+18005550199"
+)
 
 
 @dataclass
@@ -225,7 +229,7 @@ def seed_demo(
     if existing is None:
         result = organizations.create_organization(
             session=session,
-            org_in=OrganizationCreate(name=DEMO_ORGANIZATION),
+            org_in=OrganizationCreate(name=DEMO_ORGANIZATION, settings=DEMO_SETTINGS),
             actor=actor,
             api_key=bootstrap_api_key,
         )
