@@ -27,7 +27,7 @@ from shared.models.calls import CallCreate
 from shared.models.configuration import NegotiationPolicyPublic, PromptPublic, TacticPublic
 from shared.models.customers import AccountPublic, CustomerPublic
 from shared.models.organizations import OrganizationSettings
-from shared.policy.guard import protected_terms_for
+from shared.policy.guard import protected_pattern, protected_terms_for
 from shared.services import calls, customers, organizations, policies, prompts, tactics
 
 logger = logging.getLogger(__name__)
@@ -110,11 +110,13 @@ def _resolve_customer(
 ) -> CustomerPublic | None:
     customer_id = _uuid(meta.get("customer_id"), "customer_id") or (row.customer_id if row else None)
     if customer_id is not None:
-        try:
-            return customers.get_customer(session=session, org_id=org_id, customer_id=customer_id)
-        except NotFound:
+        found = session.scalar(
+            sa.select(Customer).where(Customer.organization_id == org_id, Customer.id == customer_id)
+        )
+        if found is None:
             logger.warning("metadata.customer_id is not a customer of the organization")
             return None
+        return CustomerPublic.model_validate(found)
     if not number:
         return None
     matches = customers.find_by_phone(session=session, org_id=org_id, number=number)
@@ -122,15 +124,10 @@ def _resolve_customer(
 
 
 def _resolve_account(
-    session: Session,
-    org_id: uuid.UUID,
-    customer: CustomerPublic,
-    *,
-    meta: dict[str, Any],
-    row: Call | None,
-    target: CampaignTarget | None,
+    owned: list[Account], *, meta: dict[str, Any], row: Call | None, target: CampaignTarget | None
 ) -> AccountPublic | None:
-    owned = customers.list_accounts(session=session, org_id=org_id, customer_id=customer.id)
+    """The account the call is about: the one asked for (metadata, campaign target, call row) when it is
+    the customer's, else the largest open balance."""
     wanted = (
         _uuid(meta.get("account_id"), "account_id")
         or (target.account_id if target else None)
@@ -139,10 +136,11 @@ def _resolve_account(
     if wanted is not None:
         found = next((account for account in owned if account.id == wanted), None)
         if found is not None:
-            return found
+            return AccountPublic.model_validate(found)
         logger.warning("the requested account does not belong to the customer; using the largest open one")
     open_accounts = [account for account in owned if account.status in _OPEN and account.balance > 0]
-    return max(open_accounts, key=lambda account: account.balance, default=None)
+    largest = max(open_accounts, key=lambda account: account.balance, default=None)
+    return None if largest is None else AccountPublic.model_validate(largest)
 
 
 def _resolve_tactic(
@@ -156,8 +154,11 @@ def _resolve_tactic(
             raise InvalidInput(f"no active tactic named {name!r}", field="metadata.tactic_name") from None
     if target is not None and target.behavioral_tactic_id is not None:
         return tactics.get_tactic(session=session, org_id=org_id, tactic_id=target.behavioral_tactic_id)
-    available = tactics.list_tactics(session=session, org_id=org_id)
-    return next((t for t in available if t.name == DEFAULT_TACTIC), available[0] if available else None)
+    try:
+        return tactics.get_current_tactic(session=session, org_id=org_id, name=DEFAULT_TACTIC)
+    except NotFound:
+        available = tactics.list_tactics(session=session, org_id=org_id)
+        return available[0] if available else None
 
 
 def _resolve_policy(
@@ -222,11 +223,18 @@ def load_call_context(
         )
         number = to_number if direction is CallDirection.OUTBOUND else from_number
         customer = _resolve_customer(session, org_id, meta, row, number)
-        account = (
-            _resolve_account(session, org_id, customer, meta=meta, row=row, target=target)
+        accounts_rows = (
+            list(
+                session.scalars(
+                    sa.select(Account)
+                    .where(Account.organization_id == org_id, Account.customer_id == customer.id)
+                    .order_by(Account.created_at, Account.external_ref)
+                ).all()
+            )
             if customer
-            else None
+            else []
         )
+        account = _resolve_account(accounts_rows, meta=meta, row=row, target=target) if customer else None
         tactic = _resolve_tactic(session, org_id, meta, target) if customer else None
         try:
             prompt = prompts.get_current_prompt(session=session, org_id=org_id, name=AGENT_PROMPT_NAME)
@@ -272,8 +280,14 @@ def load_call_context(
                 metadata=stored_meta,
             ),
         )
-        last_sequence = session.scalar(
-            sa.select(sa.func.max(CallTranscriptEntry.sequence)).where(CallTranscriptEntry.call_id == call.id)
+        last_sequence = (
+            session.scalar(
+                sa.select(sa.func.max(CallTranscriptEntry.sequence)).where(
+                    CallTranscriptEntry.call_id == call.id
+                )
+            )
+            if row is not None  # a row made just now has no entries yet
+            else None
         )
         earlier_conversation = (
             session.scalar(
@@ -290,12 +304,17 @@ def load_call_context(
             else None
         )
         settings = OrganizationSettings.model_validate(organization.settings)
-        accounts_rows = (
-            session.scalars(sa.select(Account).where(Account.customer_id == customer.id)).all()
-            if customer
-            else []
-        )
     zone = ZoneInfo((customer.timezone if customer and customer.timezone else None) or settings.timezone)
+    protected = protected_terms_for(
+        account_last4s=[row.account_last_4 for row in accounts_rows],
+        amounts=[
+            amount
+            for row in accounts_rows
+            for amount in (row.balance, row.past_due_amount, row.minimum_payment or Decimal(0))
+        ],
+        names=[row.original_creditor or "" for row in accounts_rows],
+    )
+    protected_pattern(protected)  # compiled here, in the worker thread, not on the first turn
     return CallContext(
         call_id=call.id,
         org_id=org_id,
@@ -307,15 +326,7 @@ def load_call_context(
         customer=customer,
         account=account,
         account_last4s=frozenset(row.account_last_4 for row in accounts_rows),
-        protected_terms=protected_terms_for(
-            account_last4s=[row.account_last_4 for row in accounts_rows],
-            amounts=[
-                amount
-                for row in accounts_rows
-                for amount in (row.balance, row.past_due_amount, row.minimum_payment or Decimal(0))
-            ],
-            names=[row.original_creditor or "" for row in accounts_rows],
-        ),
+        protected_terms=protected,
         tactic=tactic,
         prompt=prompt,
         policy=policy,

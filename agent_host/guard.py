@@ -32,12 +32,12 @@ from line.events import (
     UserTurnEnded,
 )
 
-from agent_host.session import CallSession
+from agent_host.session import CallSession, mask_payload
 from agent_host.tools import masked_arguments
 from shared.domain import Speaker
 from shared.policy.disclosure import DisclosureKind, recording_notice
 from shared.policy.guard import review_agent_text
-from shared.telemetry import mask_value, record_guard_intervention
+from shared.telemetry import record_guard_intervention
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,6 @@ class GuardedAgent:
         session.turns += 1
         if text:
             session.record_speech(Speaker.CUSTOMER, WITHHELD if session.capture is not None else text)
-        session.snapshot()
 
     async def _drain(self, stream: AsyncIterator[OutputEvent]) -> None:
         try:
@@ -114,17 +113,63 @@ class GuardedAgent:
             logger.exception("call %s: brain cleanup failed", self.session.call_id)
 
     async def _guard(self, stream: AsyncIterator[OutputEvent]) -> AsyncIterator[OutputEvent]:
+        """Check and record what the brain says. A scripted turn's words go out as few messages as possible
+        (runs with the same interruptibility merged) and before the turn's informational tool frames: every
+        agent message costs the harness a round of acknowledgements, and the caller waits for words, not
+        for tool reports. Streamed (LLM) words go out sentence by sentence, in order."""
+        held: list[AgentSendText] = []
+        reports: list[OutputEvent] = []
         async for output in stream:
             if isinstance(output, AgentSendText):
                 async for checked in self._speak(output):
-                    yield checked
+                    for ready in self._hold(checked, held, reports):
+                        yield ready
                 continue
             async for checked in self._flush():
-                yield checked
+                yield self._emit(checked)
+            if isinstance(output, AgentToolReturned) and not self.brain.streaming:
+                async for passed in self._pass(output):
+                    reports.append(passed)
+                continue
+            if isinstance(output, AgentEndCall | AgentTransferCall | AgentToolCalled):
+                # Said before the call ends or before a tool that takes its time: out now.
+                for ready in self._release_held(held, reports):
+                    yield ready
             async for passed in self._pass(output):
                 yield passed
         async for checked in self._flush():
-            yield checked
+            held.append(checked)
+        for ready in self._release_held(held, reports):
+            yield ready
+        self.session.snapshot()
+
+    def _hold(
+        self, checked: AgentSendText, held: list[AgentSendText], reports: list[OutputEvent]
+    ) -> list[OutputEvent]:
+        """Streamed words go out at once; a scripted turn's words join the run they belong to. A run that
+        cannot grow any more (the next words differ in interruptibility) goes out now, ahead of the rest of
+        the turn."""
+        if self.brain.streaming:
+            return [self._emit(checked)]
+        if held and held[-1].interruptible != checked.interruptible:
+            ready = self._release_held(held, reports)
+            held.append(checked)
+            return ready
+        _merge(held, checked)
+        return []
+
+    def _release_held(self, held: list[AgentSendText], reports: list[OutputEvent]) -> list[OutputEvent]:
+        """The held words (recorded as they go), then the tool reports; both lists are emptied."""
+        ready: list[OutputEvent] = [self._emit(message) for message in held]
+        ready += reports
+        held.clear()
+        reports.clear()
+        return ready
+
+    def _emit(self, message: AgentSendText) -> AgentSendText:
+        """Record words as they go out to the caller."""
+        self.session.record_speech(Speaker.AGENT, message.text)
+        return message
 
     async def _speak(self, output: AgentSendText) -> AsyncIterator[OutputEvent]:
         """Whole messages are checked as they come; streamed text sentence by sentence."""
@@ -144,7 +189,7 @@ class GuardedAgent:
         if isinstance(output, AgentToolCalled | AgentToolReturned):
             output.tool_args = masked_arguments(output.tool_args)
             if isinstance(output, AgentToolReturned):
-                output.result = mask_value(output.result)
+                output.result = mask_payload(output.result)
         elif isinstance(output, AgentEndCall | AgentTransferCall):
             if not self.session.finished:
                 await self.session.finish(reason=self.session.end_reason or "agent ended the call")
@@ -170,13 +215,11 @@ class GuardedAgent:
         if DisclosureKind.RECORDING_NOTICE not in session.disclosed and not session.voicemail:
             session.disclose(DisclosureKind.RECORDING_NOTICE)
             notice = recording_notice()
-            session.record_speech(Speaker.AGENT, notice)
             yield AgentSendText(text=notice, interruptible=False)
             if text == notice:
                 return
         verdict = review_agent_text(text, session.guard_context())
         if verdict.allowed:
-            session.record_speech(Speaker.AGENT, text)
             yield AgentSendText(text=text, interruptible=interruptible)
             return
         replacement = verdict.replacement or ""
@@ -185,5 +228,12 @@ class GuardedAgent:
         for rule in verdict.rules:
             record_guard_intervention(rule, brain=self.brain.name)
         self.brain.note_guard(text, replacement, verdict.rules)
-        session.record_speech(Speaker.AGENT, replacement)
         yield AgentSendText(text=replacement, interruptible=interruptible)
+
+
+def _merge(held: list[AgentSendText], message: AgentSendText) -> None:
+    """Append to the last held message when its interruptibility is the same, else start a new one."""
+    if held and held[-1].interruptible == message.interruptible:
+        held[-1] = AgentSendText(text=f"{held[-1].text} {message.text}", interruptible=message.interruptible)
+    else:
+        held.append(message)

@@ -1,11 +1,12 @@
 """Keeps one call's record without slowing the conversation down.
 
 Everything the call produces — transcript entries, call-row updates (verified, metadata, outcome), live
-events and the session-state snapshot — is queued in order and written by one background task per call:
-each batch is one database transaction in a worker thread (never on the event loop), then its live events
-are published and the session state refreshed in the cache (10-minute TTL). `flush()` waits until what was
-queued so far is stored; the agent flushes before it ends or transfers a call, so the record is complete by
-the time the harness hears `end_call`.
+events and the session-state snapshot — is queued in order and handled by one background task per call:
+live events are published at once; entries and updates gathered over a short window (a turn's worth) are
+written as one database transaction in a worker thread (never on the event loop), then the session state
+is refreshed in the cache (10-minute TTL). `flush()` writes what was queued so far without waiting out the
+window; the agent flushes before it ends or transfers a call, so the record is complete by the time the
+harness hears `end_call`.
 
 A failing write is retried; the call goes on either way (the live view and the record are best-effort
 against a database outage, never a reason to drop a customer)."""
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shared.db.engine import transaction
@@ -40,13 +42,20 @@ class _Batch:
     entries: list[TranscriptEntryCreate]
     operations: list[tuple[int, Operation]]  # (position among entries, operation)
     events: list[LiveEvent]
+    first_sequence: int  # of entries[0]
 
 
 class CallRecorder:
     """The ordered, asynchronous record keeper of one call. `org_id` None: nothing is stored."""
 
     def __init__(
-        self, runtime: Runtime, org_id: uuid.UUID | None, call_id: uuid.UUID, *, first_sequence: int = 0
+        self,
+        runtime: Runtime,
+        org_id: uuid.UUID | None,
+        call_id: uuid.UUID,
+        *,
+        first_sequence: int = 0,
+        batch_window: float = 0.25,
     ):
         self._runtime = runtime
         self._org_id = org_id
@@ -60,7 +69,10 @@ class CallRecorder:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._urgent = asyncio.Event()
+        self._window = batch_window  # gather a turn's worth of work into one transaction
         self.next_sequence = first_sequence
+        self._batch_first = first_sequence  # sequence of the first entry not yet written
 
     @property
     def enabled(self) -> bool:
@@ -104,7 +116,8 @@ class CallRecorder:
         return bool(self._entries or self._operations or self._events or self._state)
 
     async def flush(self) -> None:
-        """Wait until everything queued so far is stored and published."""
+        """Wait until everything queued so far is stored and published (now, without the batch window)."""
+        self._urgent.set()
         if self._pending():
             self._kick()
         await self._idle.wait()
@@ -122,16 +135,26 @@ class CallRecorder:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
+            await self._publish()  # the live view does not wait for the batch window
+            if not self._urgent.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._urgent.wait(), self._window)
             while self._pending():
-                batch = _Batch(self._entries, self._operations, self._events)
+                await self._publish()
+                batch = _Batch(self._entries, self._operations, [], self._batch_first)
                 state, self._state = self._state, None
-                self._entries, self._operations, self._events = [], [], []
+                self._batch_first += len(batch.entries)
+                self._entries, self._operations = [], []
                 await self._write(batch)
-                for event in batch.events:
-                    await live.publish(self._runtime.cache, event)
                 if state is not None:
                     await self._store_state(state)
+            self._urgent.clear()
             self._idle.set()
+
+    async def _publish(self) -> None:
+        events, self._events = self._events, []
+        for event in events:
+            await live.publish(self._runtime.cache, event)
 
     async def _write(self, batch: _Batch) -> None:
         if not batch.entries and not batch.operations:
@@ -150,6 +173,13 @@ class CallRecorder:
                 await asyncio.sleep(0.05 * attempt)
 
     def _write_sync(self, batch: _Batch) -> None:
+        try:
+            self._write_batch(batch, numbered=True)
+        except sa.exc.IntegrityError:
+            # Someone else (a webhook) added entries to this call: let the database number ours.
+            self._write_batch(batch, numbered=False)
+
+    def _write_batch(self, batch: _Batch, *, numbered: bool) -> None:
         assert self._org_id is not None
         with transaction(self._runtime.sessions) as session:
             start = 0
@@ -160,6 +190,8 @@ class CallRecorder:
                         org_id=self._org_id,
                         call_id=self._call_id,
                         entries=batch.entries[start:position],
+                        returning=False,
+                        first_sequence=batch.first_sequence + start if numbered else None,
                     )
                     start = position
                 if operation is not None:

@@ -26,9 +26,26 @@ from shared.policy.negotiation import AccountTerms
 from shared.policy.verification import IdentityFacts, VerificationState
 from shared.runtime import Runtime
 from shared.services import calls
-from shared.telemetry import mask_text, mask_value, record_call_outcome
+from shared.telemetry import mask_text, record_call_outcome
 
 logger = logging.getLogger(__name__)
+
+# Strings that cannot hold personal data (amounts, ISO dates, ids and enum words) skip the masking regexes.
+_PLAIN = re.compile(
+    r"\d{1,9}\.\d{2}|\d{4}-\d{2}-\d{2}|[a-z_]+|offer-\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
+
+
+def mask_payload(value: Any) -> Any:
+    """`mask_value` for tool payloads, fast on the amounts, dates and ids they are mostly made of."""
+    if isinstance(value, str):
+        return value if _PLAIN.fullmatch(value) else mask_text(value)
+    if isinstance(value, dict):
+        return {key: mask_payload(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_payload(item) for item in value]
+    return value
+
 
 _CARD_NUMBER = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 
@@ -190,7 +207,7 @@ class CallSession:
         )
 
     def record_tool(self, name: str, arguments: dict[str, Any], result: dict[str, Any]) -> None:
-        arguments, result = mask_value(arguments), mask_value(result)
+        arguments, result = mask_payload(arguments), mask_payload(result)
         sequence = self.recorder.next_sequence
         event = None
         if self.org_id is not None:

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from line.events import AgentEndCall, AgentSendText, AgentTransferCall, OutputEvent
+from line.events import AgentEndCall, AgentSendText, AgentToolCalled, AgentTransferCall, OutputEvent
 from line.llm_agent import FunctionTool, ToolEnv, loopback_tool
 
 from agent_host.agent import phrasing
@@ -129,7 +129,6 @@ class AgentTools:
             record_tool_latency(name, time.perf_counter() - started, result=outcome)
         if not self.session.finished:
             self.session.record_tool(name, masked_arguments(arguments), result)
-        self.session.snapshot()
 
     @property
     def _actor(self) -> Actor:
@@ -439,6 +438,12 @@ class AgentTools:
             capture.expiry, capture.field = entered, "security_code"
             yield _say(KEYPAD_PROMPTS["security_code"], interruptible=False)
         else:
+            yield _say("Thank you. One moment while I process that.", interruptible=False)
+            yield AgentToolCalled(
+                tool_call_id=f"keypad-{self.session.call_id}",
+                tool_name=ToolName.TAKE_PAYMENT.value,
+                tool_args={},
+            )
             async for item in self._charge(capture, entered):
                 yield item
 

@@ -225,13 +225,15 @@ class _LoguruToLogging:
         )
 
 
-def route_loguru_to_logging() -> None:
+def route_loguru_to_logging(level: str = "DEBUG") -> None:
+    """Send loguru's records to `logging`. At `level` and above only: below it loguru drops a record before
+    formatting it (the Line SDK logs every frame of every call at INFO)."""
     try:
         from loguru import logger as loguru_logger
     except ImportError:  # loguru arrives with the Line SDK; the function app may run without it
         return
     loguru_logger.remove()
-    loguru_logger.add(_LoguruToLogging(), format="{message}", level="DEBUG")
+    loguru_logger.add(_LoguruToLogging(), format="{message}", level=level.upper())
 
 
 def configure_logging(*, level: str = "INFO", fmt: str = "console", stream: TextIO | None = None) -> None:
@@ -256,7 +258,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "console", stream: Text
     # Alembic narrates every migration context (the readiness probe opens one per request).
     logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
     logging.captureWarnings(True)
-    route_loguru_to_logging()
+    route_loguru_to_logging(level)
 
 
 # --- Tracing and metrics (OpenTelemetry) -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from line.agent import TurnEnv
 from line.events import (
     AgentSendText,
+    AgentToolCalled,
     AgentToolReturned,
     CallStarted,
     InputEvent,
@@ -38,6 +39,12 @@ from shared.policy.verification import VerificationOutcome, names_match
 _call_ids = itertools.count(1)
 
 
+# Tools that wait on the database before they answer (the others decide in memory).
+_STORING_TOOLS = frozenset(
+    {ToolName.CONFIRM_ARRANGEMENT, ToolName.RECORD_DISPUTE, ToolName.RECORD_CEASE_REQUEST}
+)
+
+
 class Stage(StrEnum):
     OPENING = "opening"
     AWAITING_NAME = "awaiting_name"
@@ -57,6 +64,17 @@ Handler = Callable[[Reading], AsyncIterator[OutputEvent]]
 
 def _say(text: str) -> AgentSendText:
     return AgentSendText(text=text)
+
+
+def _compact(result: dict[str, Any]) -> dict[str, Any]:
+    """A tool result as the harness sees it: offers by id, kind and summary (the call's record in the
+    database keeps every term)."""
+    compact = dict(result)
+    if "offers" in compact:
+        compact["offers"] = [{k: o[k] for k in ("id", "kind", "summary")} for o in compact["offers"]]
+    if isinstance(compact.get("offer"), dict):
+        compact["offer"] = {k: compact["offer"][k] for k in ("id", "kind", "summary")}
+    return compact
 
 
 def _iso(r: Reading) -> str:
@@ -84,8 +102,16 @@ class ScriptedBrain:
     # --- Plumbing ----------------------------------------------------------------------------------------
 
     async def _tool(self, name: ToolName, **arguments: Any) -> AsyncIterator[OutputEvent]:
-        """Run a tool; its result lands in `self.last_result`; the harness sees a tool_call frame."""
+        """Run a tool; its result lands in `self.last_result`; the harness sees a tool_call frame. A tool
+        that writes to the database first announces itself, so what the agent already said goes out
+        while it works."""
         self.last_result = {}
+        if name in _STORING_TOOLS:
+            yield AgentToolCalled(
+                tool_call_id=f"scripted-{next(_call_ids)}",
+                tool_name=name.value,
+                tool_args=masked_arguments(arguments),
+            )
         async for item in self.tools.invoke(name.value, **arguments):
             if isinstance(item, dict):
                 self.last_result = item
@@ -96,7 +122,7 @@ class ScriptedBrain:
                 tool_call_id=f"scripted-{next(_call_ids)}",
                 tool_name=name.value,
                 tool_args=masked_arguments(arguments),
-                result=self.last_result,
+                result=_compact(self.last_result),
             )
 
     async def _end(self, words: str | None = None, reason: str = "") -> AsyncIterator[OutputEvent]:
@@ -223,16 +249,20 @@ class ScriptedBrain:
     # --- Requests honored at any point -------------------------------------------------------------------
 
     async def _cease(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        yield _say("Understood.")
         async for out in self._tool(ToolName.RECORD_CEASE_REQUEST):
             yield out
-        words = "Understood. I've recorded your request, and we won't call you about this again. Goodbye."
+        words = "I've recorded your request, and we won't call you about this again. Goodbye."
         async for out in self._end(words, reason="cease requested"):
             yield out
 
     async def _attorney(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        yield _say("Thank you for letting me know.")
         async for out in self._tool(ToolName.RECORD_CEASE_REQUEST, attorney=True):
             yield out
-        words = "Thank you. I've noted that you're represented by an attorney; we'll direct any contact to them. Goodbye."
+        words = (
+            "I've noted that you're represented by an attorney; we'll direct any contact to them. Goodbye."
+        )
         async for out in self._end(words, reason="attorney"):
             yield out
 
@@ -495,6 +525,7 @@ class ScriptedBrain:
         )
 
     async def _dispute(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        yield _say("I understand.")
         async for out in self._tool(ToolName.RECORD_DISPUTE, reason=r.text[:200]):
             yield out
         self.stage = Stage.WRAP_UP
@@ -635,6 +666,7 @@ class ScriptedBrain:
 
     async def _confirming(self, r: Reading) -> AsyncIterator[OutputEvent]:
         if r.has(Intent.YES) and not r.has(Intent.NO):
+            yield _say("Thank you. One moment while I set that up.")
             async for out in self._tool(
                 ToolName.CONFIRM_ARRANGEMENT, offer_id=self.pending, customer_agreed=True
             ):
@@ -655,12 +687,12 @@ class ScriptedBrain:
             elif offer.first_payment_date == self.session.context.today:
                 self.stage = Stage.PAYMENT_OFFER
                 yield _say(
-                    f"Thank you, that's all set. Would you like to make the first payment of {spoken_amount(first)} now by card?"
+                    f"That's all set. Would you like to make the first payment of {spoken_amount(first)} now by card?"
                 )
             else:
                 self.stage = Stage.WRAP_UP
                 yield _say(
-                    "Thank you, that's all set, and you'll receive the terms in writing. "
+                    "That's all set, and you'll receive the terms in writing. "
                     "Is there anything else I can help you with?"
                 )
         elif r.has(Intent.NO, Intent.REFUSE):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,11 +59,17 @@ class HarnessClient:
         self._ws = connection
         self._timeout = timeout
         self.frames: list[dict[str, Any]] = []
+        # Seconds from the end of each user turn (`user_state: idle` sent) to the agent's first message.
+        self.latencies: list[float] = []
+        self._turn_ended_at: float | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
     async def open(cls, agent_url: str, *, timeout: float = 15.0) -> Any:
-        async with connect(websocket_url(agent_url), open_timeout=timeout, max_size=2**22) as connection:
+        # No permessage-deflate: on loopback it only costs CPU on both ends.
+        async with connect(
+            websocket_url(agent_url), open_timeout=timeout, max_size=2**22, compression=None
+        ) as connection:
             yield cls(connection, timeout)
 
     async def _send(self, frame: dict[str, Any]) -> None:
@@ -92,6 +99,7 @@ class HarnessClient:
         await self._send({"type": "user_state", "value": "speaking"})
         await self._send({"type": "message", "content": text})
         await self._send({"type": "user_state", "value": "idle"})
+        self._turn_ended_at = time.perf_counter()
 
     async def acknowledge(self, messages: list[str]) -> None:
         """What the harness sends while the agent's words are spoken: `agent_state: speaking`, the words as
@@ -123,6 +131,9 @@ class HarnessClient:
             frame = json.loads(raw)
             self.frames.append(frame)
             kind = frame.get("type")
+            if kind == "message" and self._turn_ended_at is not None:
+                self.latencies.append(time.perf_counter() - self._turn_ended_at)
+                self._turn_ended_at = None
             if kind == "message":
                 turn.messages.append(str(frame.get("content", "")))
                 turn.lines.append(("agent", turn.messages[-1]))
@@ -143,4 +154,5 @@ class HarnessClient:
                 lines = [line for line in str(frame.get("content", "")).splitlines() if line.strip()]
                 raise HarnessError(f"agent error: {lines[-1] if lines else 'unknown'}")
             elif kind == "response_end":
+                self._turn_ended_at = None  # a turn the agent answered without words is not timed
                 return turn

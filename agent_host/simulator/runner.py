@@ -58,6 +58,7 @@ class SimulationResult:
     findings: list[Finding] = field(default_factory=list)
     stored_transcript: list[TranscriptEntryPublic] = field(default_factory=list)
     turns: int = 0
+    latencies: list[float] = field(default_factory=list)  # user turn end → first agent message, seconds
 
     @property
     def agent_messages(self) -> list[str]:
@@ -151,6 +152,7 @@ async def run_simulated_call(
         )
         await _play(client, player, result, inbound=meta.get("direction") == "inbound", max_turns=max_turns)
         await client.close()
+        result.latencies = client.latencies
     if sessions is not None:
         await _read_back(result, sessions, timeout)
     elif result.outcome is None and result.ended_by in {"customer", "closed"}:

@@ -12,6 +12,7 @@ over an explicit context, so the rules are tested without any agent."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -146,10 +147,20 @@ def protected_terms_for(
     return frozenset(terms)
 
 
-def _contains_term(text: str, term: str) -> bool:
-    if term.isdigit() or term[0].isdigit():
-        return re.search(rf"(?<![\d,.]){re.escape(term)}(?![\d]|[.,]\d)", text) is not None
-    return re.search(rf"\b{re.escape(term)}\b", text, re.IGNORECASE) is not None
+@functools.lru_cache(maxsize=1024)
+def protected_pattern(terms: frozenset[str]) -> re.Pattern[str] | None:
+    """One pattern for a call's protected terms (compiled once per call, not once per message; callers may
+    warm it up ahead of the conversation). A number counts only standing alone — not inside a longer
+    number, an amount or a phone number (555-0100)."""
+    parts = []
+    for term in sorted(terms, key=len, reverse=True):
+        if not term:
+            continue
+        if term[0].isdigit():
+            parts.append(rf"(?<![\d,.\-()]){re.escape(term)}(?![\d\-]|[.,]\d)")
+        else:
+            parts.append(rf"\b{re.escape(term)}\b")
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
 def account_detail_findings(text: str, protected_terms: Iterable[str]) -> list[str]:
@@ -158,7 +169,9 @@ def account_detail_findings(text: str, protected_terms: Iterable[str]) -> list[s
     if mentions_money(text):
         found.append("money amount")
     found += [f"account product {m.group(0)!r}" for m in _ACCOUNT_PRODUCTS.finditer(text)]
-    found += ["account fact" for term in protected_terms if term and _contains_term(text, term)]
+    pattern = protected_pattern(frozenset(protected_terms))
+    if pattern is not None:
+        found += ["account fact" for _ in pattern.finditer(text)]
     return found
 
 

@@ -38,6 +38,7 @@ _TOKEN = re.compile(
     r"\$?\d+(?:,\d{3})*(?:\.\d+)?(?:st|nd|rd|th)?|[a-z]+(?:'[a-z]+)?|[$,.;:!?]", re.IGNORECASE
 )
 _PUNCTUATION = frozenset(",.;:!?")
+_DIGIT = re.compile(r"\d")
 
 
 def tokens(text: str) -> list[str]:
@@ -166,6 +167,10 @@ def extract_amounts(text: str, *, bare_separated: bool = True) -> list[Decimal]:
     word ("1,200", "89.50") count too: an agent quoting them is quoting an amount."""
     found: list[tuple[int, Decimal]] = []
     taken: list[tuple[int, int]] = []
+    lowered = text.lower()
+    spoken_money = "dollar" in lowered or "buck" in lowered
+    if not spoken_money and "$" not in text and not _DIGIT.search(text):
+        return []  # no currency sign, no currency word, no digit: nothing to find (the common case)
     for match in _NUMERIC_MONEY.finditer(text):
         whole, fraction = (
             (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
@@ -174,7 +179,7 @@ def extract_amounts(text: str, *, bare_separated: bool = True) -> list[Decimal]:
         if value is not None:
             found.append((match.start(), value))
             taken.append(match.span())
-    for match in _WORD_AMOUNT.finditer(text):
+    for match in _WORD_AMOUNT.finditer(text) if spoken_money else ():
         dollars = words_to_number(tokens(match.group(1)))
         if dollars is None:
             continue
@@ -255,6 +260,8 @@ def _mention(month: int, day: int, year: int | None) -> DateMention | None:
 def extract_date_mentions(text: str) -> list[DateMention]:
     """Every absolute calendar date in `text` ("December 5th", "5 Dec 2026", "12/05", "2026-12-05").
     Weekday names alone ("Friday") are relative and not returned."""
+    if not _DIGIT.search(text):
+        return []  # every form of a calendar date has a digit
     mentions: list[DateMention | None] = []
     for match in _MONTH_DAY.finditer(text):
         year = int(match.group(3)) if match.group(3) else None

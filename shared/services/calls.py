@@ -91,17 +91,46 @@ def append_entry(
 
 
 def append_entries(
-    *, session: Session, org_id: uuid.UUID, call_id: uuid.UUID, entries: Sequence[TranscriptEntryCreate]
+    *,
+    session: Session,
+    org_id: uuid.UUID,
+    call_id: uuid.UUID,
+    entries: Sequence[TranscriptEntryCreate],
+    returning: bool = True,
+    first_sequence: int | None = None,
 ) -> list[TranscriptEntryPublic]:
     """Append several entries in order with one lookup and one flush (the agent host writes a turn's
-    entries in a batch, off its event loop)."""
+    entries in a batch, off its event loop). `returning=False` inserts in one statement and returns
+    nothing (the agent's recorder has no use for the rows). `first_sequence`: the writer numbers the
+    entries itself (the unique (call, sequence) constraint refuses a clash); else they follow the last."""
     if not entries:
         return []
-    _get_row(session, org_id, call_id)
-    last = session.scalar(
-        sa.select(sa.func.max(CallTranscriptEntry.sequence)).where(CallTranscriptEntry.call_id == call_id)
-    )
-    first = 0 if last is None else last + 1
+    exists = session.scalar(sa.select(Call.id).where(Call.organization_id == org_id, Call.id == call_id))
+    if exists is None:
+        raise NotFound("call not found")
+    if first_sequence is None:
+        last = session.scalar(
+            sa.select(sa.func.max(CallTranscriptEntry.sequence)).where(CallTranscriptEntry.call_id == call_id)
+        )
+        first = 0 if last is None else last + 1
+    else:
+        first = first_sequence
+    if not returning:
+        now = utcnow()
+        session.execute(
+            sa.insert(CallTranscriptEntry),
+            [
+                {
+                    "organization_id": org_id,
+                    "call_id": call_id,
+                    "sequence": first + index,
+                    "timestamp": entry_in.timestamp or now,
+                    **entry_in.model_dump(exclude={"timestamp"}),
+                }
+                for index, entry_in in enumerate(entries)
+            ],
+        )
+        return []
     rows = [
         CallTranscriptEntry(
             organization_id=org_id,
