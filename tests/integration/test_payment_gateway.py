@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from fastapi import FastAPI, Request
@@ -70,6 +71,11 @@ def test_sandbox_charges_once_per_idempotency_key() -> None:
     assert result.status is PaymentStatus.DECLINED and result.failure_reason == "insufficient_funds"
 
 
+async def _form(request: Request) -> dict[str, str]:
+    """The form-encoded body, as a plain dict."""
+    return {key: values[0] for key, values in parse_qs((await request.body()).decode()).items()}
+
+
 @dataclass
 class FakeGateway:
     """A Stripe-style gateway: records every request, honors idempotency keys, declines card 4000...0002."""
@@ -83,7 +89,7 @@ class FakeGateway:
 
         @app.post("/v1/tokens")
         async def tokens(request: Request) -> JSONResponse:
-            form = dict(await request.form())
+            form = await _form(request)
             self.requests.append({"path": "/v1/tokens", "auth": request.headers.get("authorization"), **form})
             number = str(form["card[number]"])
             return JSONResponse(
@@ -92,7 +98,7 @@ class FakeGateway:
 
         @app.post("/v1/charges")
         async def charges(request: Request) -> JSONResponse:
-            form = dict(await request.form())
+            form = await _form(request)
             key = request.headers.get("idempotency-key", "")
             self.requests.append({"path": "/v1/charges", "idempotency_key": key, **form})
             if self.fail_next:
