@@ -21,7 +21,7 @@ from line.events import UserTurnStarted
 
 from agent_host.agent.llm import LlmBrain
 from agent_host.agent.scripted import ScriptedBrain
-from agent_host.context import load_call_context
+from agent_host.context import CallContext, load_call_context
 from agent_host.guard import Brain, GuardedAgent, run_filter
 from agent_host.logs import install_sdk_log_redaction
 from agent_host.recorder import CallRecorder
@@ -30,6 +30,7 @@ from agent_host.tools import AgentTools
 from shared.db.base import utcnow
 from shared.integrations.payments import PaymentGateway, make_gateway
 from shared.runtime import Runtime, build_runtime
+from shared.telemetry import set_span_attributes, span
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +61,9 @@ class AgentHost:
 
     async def get_agent(self, env: AgentEnv, call_request: CallRequest) -> Any:
         brain_name = self.brain_for(call_request)
-        context = await asyncio.to_thread(
-            load_call_context, self.runtime.sessions, call_request, brain=brain_name, now=utcnow()
-        )
+        traceparent = (call_request.metadata or {}).get("traceparent")
+        context = await asyncio.to_thread(self._load, call_request, brain_name, traceparent)
+
         recorder = CallRecorder(
             self.runtime, context.org_id, context.call_id, first_sequence=context.next_sequence
         )
@@ -75,6 +76,14 @@ class AgentHost:
             brain = ScriptedBrain(session, tools)
         logger.info("call %s: %s brain, direction %s", context.call_id, brain.name, context.direction.value)
         return (GuardedAgent(brain, session), run_filter, [UserTurnStarted])
+
+    def _load(self, call_request: CallRequest, brain: str, traceparent: Any) -> CallContext:
+        """The call's context, in a span that continues the call's trace (its `traceparent` travels in the
+        start metadata from the webhook that placed or answered the call)."""
+        with span("agent.call_setup", parent=str(traceparent) if traceparent else None, brain=brain):
+            context = load_call_context(self.runtime.sessions, call_request, brain=brain, now=utcnow())
+            set_span_attributes(call_id=context.call_id, organization_id=context.org_id)
+            return context
 
 
 def create_app(runtime: Runtime | None = None, *, gateway: PaymentGateway | None = None) -> FastAPI:

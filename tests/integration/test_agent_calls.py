@@ -430,3 +430,60 @@ def test_personas_answer_anything_else() -> None:
     assert isinstance(
         PERSONAS["needs_plan"]().negotiate("Is there anything else I can help you with?")[0], Say
     )
+
+
+class SaysTheCardAloud(NeedsPlan):
+    """Reads a card number out loud, then asks for a plan."""
+
+    def negotiate(self, agent_text: str) -> list[Action]:
+        if offers_something(agent_text) and not self.memory.get("said"):
+            self.memory["said"] = "yes"
+            return [Say("Can I just give you my card number, 4242 4242 4242 4242, expiry 12/30?")]
+        return super().negotiate(agent_text)
+
+
+async def test_a_card_number_said_aloud_is_never_stored(
+    agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """Card digits the customer speaks are masked in the stored transcript and its live events."""
+    customer = make_debtor(agent_runtime, agent_database.org_id)
+    identity = await asyncio.to_thread(load_identity, agent_runtime.sessions, customer.id)
+    async with serve_agent_host(agent_runtime) as url:
+        result = await run_simulated_call(
+            agent_url=url,
+            persona=SaysTheCardAloud(identity=identity),
+            metadata=_metadata(agent_database, customer.id),
+            sessions=agent_runtime.sessions,
+        )
+    assert result.findings == []
+    stored = json.dumps([entry.model_dump(mode="json") for entry in result.stored_transcript])
+    assert "4242 4242 4242 4242" not in stored and "4242424242424242" not in stored
+    assert "card:***4242" in stored
+
+
+class HasAnAttorney(NeedsPlan):
+    def negotiate(self, agent_text: str) -> list[Action]:
+        if offers_something(agent_text):
+            return [Say("I have an attorney handling this. Talk to my lawyer.")]
+        return super().negotiate(agent_text)
+
+
+async def test_an_attorney_is_recorded_and_the_call_ends(
+    agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """A verified customer represented by an attorney: an attorney preference, recorded by the agent."""
+    customer = make_debtor(agent_runtime, agent_database.org_id)
+    identity = await asyncio.to_thread(load_identity, agent_runtime.sessions, customer.id)
+    async with serve_agent_host(agent_runtime) as url:
+        result = await run_simulated_call(
+            agent_url=url,
+            persona=HasAnAttorney(identity=identity),
+            metadata=_metadata(agent_database, customer.id),
+            sessions=agent_runtime.sessions,
+        )
+    assert result.outcome is CallOutcome.CEASE_REQUESTED and result.findings == []
+    with transaction(agent_runtime.sessions) as session:
+        kinds = session.scalars(
+            sa.select(ContactPreference.kind).where(ContactPreference.customer_id == customer.id)
+        ).all()
+    assert kinds == [PreferenceKind.ATTORNEY]
