@@ -69,11 +69,14 @@ class AgentHost:
         )
         session = CallSession(runtime=self.runtime, context=context, recorder=recorder)
         tools = AgentTools(session, self.gateway)
-        brain: Brain
+        brain: Brain = ScriptedBrain(session, tools)  # unknown parties always get the fixed greeting
         if brain_name == "llm" and context.customer is not None:
-            brain = LlmBrain(session, tools, self.runtime.settings)
-        else:  # unknown parties always get the fixed generic greeting
-            brain = ScriptedBrain(session, tools)
+            try:
+                brain = LlmBrain(session, tools, self.runtime.settings)
+            except Exception:  # a misconfigured model must not leave a started call without an agent
+                logger.exception(
+                    "call %s: the LLM brain could not start; using the scripted brain", context.call_id
+                )
         logger.info("call %s: %s brain, direction %s", context.call_id, brain.name, context.direction.value)
         return (GuardedAgent(brain, session), run_filter, [UserTurnStarted])
 

@@ -98,6 +98,10 @@ def simulate(args: argparse.Namespace, settings: Settings) -> int:
     from shared.db.engine import transaction
     from shared.runtime import build_runtime
 
+    if args.brain == "llm" and settings.openai_api_key is None:
+        raise InvalidInput(
+            "--brain llm needs OPENAI_API_KEY (and OPENAI_BASE_URL for another server)", field="brain"
+        )
     if args.persona not in PERSONAS:
         raise InvalidInput(
             f"unknown persona {args.persona!r}; choose one of: {', '.join(PERSONAS)}", field="persona"

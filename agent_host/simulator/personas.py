@@ -81,7 +81,12 @@ def _has(text: str, *phrases: str) -> bool:
 
 def asks_name(text: str) -> bool:
     return _has(
-        text, "may i please speak with", "am i speaking with", "is this ", "may i have your full name"
+        text,
+        "may i please speak with",
+        "may i speak with",
+        "am i speaking with",
+        "is this ",
+        "may i have your full name",
     )
 
 

@@ -487,3 +487,28 @@ async def test_an_attorney_is_recorded_and_the_call_ends(
             sa.select(ContactPreference.kind).where(ContactPreference.customer_id == customer.id)
         ).all()
     assert kinds == [PreferenceKind.ATTORNEY]
+
+
+async def test_another_organizations_customer_is_an_unknown_party(
+    agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """A start frame naming one organization and another's customer: the agent treats the caller as
+    unknown and discloses nothing about that customer."""
+    from tests.agent_support import _make_org
+
+    other_org = _make_org(agent_database.url)
+    customer = make_debtor(agent_runtime, agent_database.org_id, name="Quinn Sablethorne")
+    async with serve_agent_host(agent_runtime) as url:
+        result = await run_simulated_call(
+            agent_url=url,
+            persona="cooperative_payer",
+            metadata={"organization_id": str(other_org), "customer_id": str(customer.id)},
+            sessions=agent_runtime.sessions,
+        )
+    assert result.outcome is CallOutcome.UNKNOWN_PARTY
+    assert "Quinn" not in " ".join(result.agent_messages) and "Sablethorne" not in " ".join(
+        result.agent_messages
+    )
+    with transaction(agent_runtime.sessions) as session:
+        call = session.get(Call, result.call_id)
+        assert call is not None and call.organization_id == other_org and call.customer_id is None

@@ -80,7 +80,7 @@ PROMISE_SCRIPT = [
         outcome="name_confirmed",
     ),
     _when_user(
-        "4321",
+        "ZIP",
         Reply(
             tool_calls=(
                 ToolCall(
@@ -274,3 +274,52 @@ async def test_the_guard_stops_a_model_that_leaks_the_balance_before_verificatio
         if m["role"] == "system" and "Compliance guard" in str(m["content"])
     ]
     assert notes
+
+
+def _take_full_payment(messages: list[dict[str, Any]]) -> Reply:
+    offer = tool_results(messages, "evaluate_counter_offer")[-1]["offer"]
+    return Reply(tool_calls=(ToolCall("take_payment", {"amount": offer["total_amount"]}),))
+
+
+def _after_payment(messages: list[dict[str, Any]]) -> Reply | None:
+    paid = any("Card payment result" in str(m.get("content")) for m in messages if m.get("role") == "system")
+    if paid and last_user(messages) and "bye" not in last_user(messages):
+        return Reply(text="Is there anything else I can help you with?")
+    return None
+
+
+PAYMENT_SCRIPT = [
+    *PROMISE_SCRIPT[:7],
+    _when_user(
+        "full balance now", Reply(tool_calls=(ToolCall("evaluate_counter_offer", {"kind": "pay_in_full"}),))
+    ),
+    _after("evaluate_counter_offer", _take_full_payment),
+    _after("take_payment", Reply(text=""), started=True),
+    _after_payment,
+    _when_user(
+        "bye", Reply(text="Thank you, goodbye.", tool_calls=(ToolCall("end_call", {"reason": "paid"}),))
+    ),
+]
+
+
+@pytest.mark.parametrize("fake_llm", [PAYMENT_SCRIPT], indirect=True)
+async def test_the_llm_brain_takes_a_card_payment_by_keypad(
+    fake_llm: tuple[FakeOpenAI, str], agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """The model starts take_payment; the card is keyed and charged by the tools, out of the model's sight
+    (no digit reaches it); the model learns only the result."""
+    fake, base_url = fake_llm
+    runtime = _llm_runtime(agent_runtime, base_url)
+    customer = make_debtor(runtime, agent_database.org_id)
+    async with serve_agent_host(runtime) as url:
+        result = await run_simulated_call(
+            agent_url=url,
+            persona="cooperative_payer",
+            metadata={"organization_id": str(agent_database.org_id), "customer_id": str(customer.id)},
+            sessions=runtime.sessions,
+        )
+    assert result.outcome is CallOutcome.PAYMENT, result.transcript
+    assert result.findings == []
+    assert any("ending in 4242 was approved" in message for message in result.agent_messages)
+    sent_to_model = json.dumps(fake.requests)
+    assert "4242424242424242" not in sent_to_model and "1230" not in sent_to_model

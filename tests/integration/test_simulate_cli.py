@@ -46,6 +46,7 @@ def test_simulate_json(persona: str, seeded: str, capsys: pytest.CaptureFixture[
         (["--persona", "needs_plan", "--customer", "NOPE-1"], 1, "no customer 'NOPE-1'"),
         (["--persona", "needs_plan", "--tactic", "bogus"], 1, "no active tactic named 'bogus'"),
         (["--persona", "needs_plan", "--url", "http://127.0.0.1:9/agent"], 2, "cannot reach the agent host"),
+        (["--persona", "needs_plan", "--brain", "llm"], 1, "--brain llm needs OPENAI_API_KEY"),
     ],
 )
 def test_simulate_refuses_bad_input_in_one_line(
