@@ -18,14 +18,14 @@ def main() -> int:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     import uvicorn
 
-    from agent_host.app import create_app
+    from agent_host.app import create_app, tune_gc
     from shared.runtime import build_runtime
 
     host = os.environ.get("HOST", "0.0.0.0")  # noqa: S104 - a container listens on every interface
     port = int(os.environ.get("PORT", "8000"))
-    uvicorn.run(
-        create_app(build_runtime(settings)), host=host, port=port, log_config=None, ws="websockets-sansio"
-    )
+    app = create_app(build_runtime(settings))
+    tune_gc()
+    uvicorn.run(app, host=host, port=port, log_config=None, ws="websockets-sansio")
     return 0
 
 

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 Operation = Callable[[Session], Any]
 _RETRIES = 3
+_SOON = 0.02  # seconds an expedited write waits: long enough for the turn's words to go out first
 
 
 @dataclass
@@ -70,6 +71,7 @@ class CallRecorder:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._urgent = asyncio.Event()
+        self._soon = False
         self._window = batch_window  # gather a turn's worth of work into one transaction
         self.next_sequence = first_sequence
         self._batch_first = first_sequence  # sequence of the first entry not yet written
@@ -96,9 +98,10 @@ class CallRecorder:
             self._kick()
 
     def expedite(self) -> None:
-        """Write what is queued without waiting out the batch window (a fact others rely on at once)."""
+        """Write what is queued soon (a fact others rely on): after a short pause that lets the current
+        turn's words go out first, instead of the whole batch window."""
         if self.enabled:
-            self._urgent.set()
+            self._soon = True
             self._kick()
 
     def publish(self, event: LiveEvent) -> None:
@@ -143,8 +146,10 @@ class CallRecorder:
             self._wakeup.clear()
             await self._publish()  # the live view does not wait for the batch window
             if not self._urgent.is_set():
+                window = min(self._window, _SOON) if self._soon else self._window
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._urgent.wait(), self._window)
+                    await asyncio.wait_for(self._urgent.wait(), window)
+            self._soon = False
             while self._pending():
                 await self._publish()
                 batch = _Batch(self._entries, self._operations, [], self._batch_first)

@@ -256,15 +256,15 @@ class CallSession:
             self.record_event(AgentEvent.DISCLOSURE, kind.value)
 
     def mark_verified(self) -> None:
-        """Right-party verification succeeded: stored at once, since the campaign compliance engine counts a
-        verified call as a conversation about the debt (Regulation F's 7-day rule)."""
+        """Right-party verification succeeded. Stored with the turn's batch (within the recorder's window,
+        and always before the call ends): the campaign compliance engine counts a verified call as a
+        conversation about the debt (Regulation F's 7-day rule)."""
         self.record_event(AgentEvent.VERIFIED)
         org_id, call_id, at = self.org_id, self.call_id, self._now()
         if org_id is not None:
             self.recorder.operation(
                 lambda s: calls.mark_verified(session=s, org_id=org_id, call_id=call_id, at=at)
             )
-            self.recorder.expedite()
 
     def note_metadata(self, values: dict[str, Any]) -> None:
         org_id, call_id = self.org_id, self.call_id

@@ -59,13 +59,14 @@ def serve(kind: str, database_url: str) -> None:
     configure_logging(level="WARNING")
     samples: list[float] = []
     if kind == "agent":
-        from agent_host.app import create_app
+        from agent_host.app import create_app, tune_gc
         from shared.runtime import build_runtime
 
         time_agent_logic(samples)
 
         settings = Settings(ARCHER_ENV="test", ARCHER_DATABASE_URL=database_url, ARCHER_DB_POOL_SIZE=20)
         app: Any = create_app(build_runtime(settings))
+        tune_gc()  # as `python -m agent_host` does
     else:
         app = echo_app()
     config = uvicorn.Config(
