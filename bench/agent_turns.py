@@ -156,9 +156,10 @@ class Server:
         raise RuntimeError("no VmRSS")
 
     def stop(self) -> list[float]:
-        """Stop the server; the agent-logic samples it recorded (empty for the echo)."""
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        """Stop the server (again is fine); the agent-logic samples it recorded (empty for the echo)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
         if not self.samples_path.exists():
             return []
         samples: list[float] = json.loads(self.samples_path.read_text())
@@ -259,77 +260,53 @@ def make_customers(url: str, count: int) -> tuple[str, list[tuple[str, Any]]]:
 # --- Measurements ---------------------------------------------------------------------------------------------
 
 
-async def scripted_latencies(
-    url: str,
-    org_id: str,
-    people: list[tuple[str, Any]],
-    turns: int,
-    concurrency: int,
-    *,
-    shape: dict[str, list[int]] | None = None,
-) -> list[float]:
-    """Latencies of the scripted brain's spoken turns; `shape` collects each call's replies and their
-    characters, so the echo floor can be given the same conversation shape."""
+async def echo_call(url: str, replies: int, chars: int) -> list[float]:
+    """One echo call of `replies` turns whose replies total about `chars` characters."""
+    from agent_host.simulator import HarnessClient
+
+    per_reply = max(20, chars // max(1, replies))
+    words = f"Turn of the echo call, {'and so on ' * (per_reply // 10 + 1)}"[: max(10, per_reply - 10)]
+    async with HarnessClient.open(url) as client:
+        await client.start(call_id=str(uuid.uuid4()), metadata={})
+        await client.read_turn()
+        for _ in range(replies):
+            await client.say(words)
+            turn = await client.read_turn()
+            await client.acknowledge(turn.messages)
+        await client.close()
+        return client.latencies
+
+
+async def paired_latencies(
+    agent_url: str, echo_url: str, org_id: str, people: list[tuple[str, Any]], *, turns: int, concurrency: int
+) -> tuple[list[float], list[float], int]:
+    """Scripted calls in `concurrency` lanes; after each, an echo call with that call's exact shape (as
+    many timed replies, as many characters) in the same lane — both see the same machine at the same time.
+    Returns (scripted latencies, echo latencies, calls)."""
     from agent_host.simulator import run_simulated_call
 
-    latencies: list[float] = []
-    queue = list(people)
-    gate = asyncio.Semaphore(concurrency)
+    scripted: list[float] = []
+    floor: list[float] = []
+    queue = list(enumerate(people))
     calls = 0
 
-    async def one(customer_id: str, identity: Any, persona: str) -> None:
-        async with gate:
+    async def lane() -> None:
+        nonlocal calls
+        while queue and len(scripted) < turns:
+            index, (customer_id, identity) = queue.pop(0)
             result = await run_simulated_call(
-                agent_url=url,
-                persona=persona,
+                agent_url=agent_url,
+                persona=PERSONA_MIX[index % len(PERSONA_MIX)],
                 identity=identity,
                 metadata={"organization_id": org_id, "customer_id": customer_id, "brain": "scripted"},
             )
-            latencies.extend(result.latencies)
-            if shape is not None:
-                shape.setdefault("chars", []).append(sum(len(m) for m in result.agent_messages))
-                shape.setdefault("replies", []).append(max(1, len(result.latencies)))
-
-    pending: set[asyncio.Task[None]] = set()
-    while len(latencies) < turns and queue:
-        while len(pending) < concurrency * 2 and queue:
-            customer_id, identity = queue.pop()
-            pending.add(
-                asyncio.create_task(one(customer_id, identity, PERSONA_MIX[calls % len(PERSONA_MIX)]))
-            )
+            scripted.extend(result.latencies)
+            chars = sum(len(message) for message in result.agent_messages)
+            floor.extend(await echo_call(echo_url, max(1, len(result.latencies)), chars))
             calls += 1
-        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
-    for task in pending:
-        await task
-    return latencies
 
-
-async def echo_latencies(
-    url: str, turns: int, concurrency: int, per_call: int = 10, reply_chars: int = 60
-) -> list[float]:
-    """Echo calls of `per_call` turns whose replies are about `reply_chars` long: the scripted calls'
-    shape (the SDK's own work per frame grows with the conversation, so the floor must talk as much)."""
-    from agent_host.simulator import HarnessClient
-
-    latencies: list[float] = []
-    gate = asyncio.Semaphore(concurrency)
-    words = f"Turn of the echo call, {'and so on ' * (reply_chars // 10 + 1)}"[: max(20, reply_chars - 10)]
-
-    async def one() -> None:
-        async with gate, HarnessClient.open(url) as client:
-            await client.start(call_id=str(uuid.uuid4()), metadata={})
-            await client.read_turn()
-            for _ in range(per_call):
-                await client.say(words)
-                turn = await client.read_turn()
-                await client.acknowledge(turn.messages)
-            latencies.extend(client.latencies)
-            await client.close()
-
-    await asyncio.gather(*(one() for _ in range(-(-turns // per_call))))
-    return latencies
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return scripted, floor, calls
 
 
 async def held_calls(
@@ -394,28 +371,21 @@ async def main(args: argparse.Namespace) -> int:
             f"database ready ({len(people)} debtors) in {time.perf_counter() - started:.1f} s",
             file=sys.stderr,
         )
-        agent = Server("agent", url)
-        shape: dict[str, list[int]] = {}
+        agent, echo = Server("agent", url), Server("echo", url)
         try:
             warm, rest = people[:20], people[20 : args.calls]
-            await scripted_latencies(agent.url, org_id, warm, 10**9, args.concurrency)  # warm-up
-            cpu_before = agent.cpu_seconds()
-            scripted = await scripted_latencies(
-                agent.url, org_id, rest, args.turns, args.concurrency, shape=shape
+            await paired_latencies(
+                agent.url, echo.url, org_id, warm, turns=10**9, concurrency=args.concurrency
             )
-            scripted_cpu = agent.cpu_seconds() - cpu_before
+            cpu_agent, cpu_echo = agent.cpu_seconds(), echo.cpu_seconds()
+            scripted, floor, calls = await paired_latencies(
+                agent.url, echo.url, org_id, rest, turns=args.turns, concurrency=args.concurrency
+            )
+            cpu_agent, cpu_echo = agent.cpu_seconds() - cpu_agent, echo.cpu_seconds() - cpu_echo
+            echo.stop()
             baseline, loaded, held = await held_calls(agent.url, org_id, people[args.calls :], agent)
         finally:
             logic = agent.stop()
-        per_call = max(1, round(statistics.mean(shape["replies"])))
-        reply_chars = round(sum(shape["chars"]) / sum(shape["replies"]))
-        echo = Server("echo", url)
-        try:
-            await echo_latencies(echo.url, 100, args.concurrency, per_call, reply_chars)  # warm-up
-            cpu_before = echo.cpu_seconds()
-            floor = await echo_latencies(echo.url, args.turns, args.concurrency, per_call, reply_chars)
-            echo_cpu = echo.cpu_seconds() - cpu_before
-        finally:
             echo.stop()
     finally:
         if created:
@@ -423,20 +393,18 @@ async def main(args: argparse.Namespace) -> int:
     memory_per_call = (loaded - baseline) / held
     p95_ratio = percentile(scripted, 0.95) / percentile(floor, 0.95)
     print(
-        f"\nAgent turn latency: user turn end → first agent message, concurrency {args.concurrency}, PostgreSQL"
+        f"\nAgent turn latency: user turn end → first agent message, PostgreSQL, {args.concurrency} lane(s)"
     )
-    print(
-        f"(the echo calls are shaped like the scripted ones: {per_call} replies of about {reply_chars} characters)\n"
-    )
+    print(f"({calls} scripted calls, each followed in its lane by an echo call of the same shape)\n")
     print("| agent | turns | p50 ms | p95 ms | p99 ms | max ms | host CPU ms per turn |")
     print("|---|---|---|---|---|---|---|")
-    print(row("bare Line echo agent (floor)", floor) + f" {echo_cpu * 1000 / len(floor):.2f} |")
-    print(row("Archer scripted brain", scripted) + f" {scripted_cpu * 1000 / len(scripted):.2f} |")
+    print(row("bare Line echo agent (floor)", floor) + f" {cpu_echo * 1000 / len(floor):.2f} |")
+    print(row("Archer scripted brain", scripted) + f" {cpu_agent * 1000 / len(scripted):.2f} |")
     if logic:
         print(row("of which Archer's agent logic (guard, brain, tools)", logic) + " |")
     print(
-        f"\np95 scripted / p95 echo: {p95_ratio:.2f}x (target ≤ 2x); p95 scripted: "
-        f"{percentile(scripted, 0.95) * 1000:.2f} ms (target ≤ 15 ms)"
+        f"\np95 scripted / p95 echo: {p95_ratio:.2f}x (target ≤ 2x); "
+        f"p95 scripted: {percentile(scripted, 0.95) * 1000:.2f} ms (target ≤ 15 ms)"
     )
     print(f"\nMemory: {held} concurrent calls held mid-conversation (verified, offer on the table)\n")
     print("| host RSS idle MB | host RSS with calls MB | per concurrent call MB | target |")
@@ -453,7 +421,12 @@ def parse() -> argparse.Namespace:
     )
     parser.add_argument("--turns", type=int, default=1200, help="spoken turns measured per agent (≥ 1000)")
     parser.add_argument("--calls", type=int, default=400, help="debtors available for the latency run")
-    parser.add_argument("--concurrency", type=int, default=8, help="calls in flight during the latency runs")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="lanes of calls during the latency run (1: the agent's own latency)",
+    )
     parser.add_argument("--memory-calls", type=int, default=200, help="calls held open at once for memory")
     return parser.parse_args()
 
