@@ -23,7 +23,11 @@ def main() -> int:
 
     host = os.environ.get("HOST", "0.0.0.0")  # noqa: S104 - a container listens on every interface
     port = int(os.environ.get("PORT", "8000"))
-    app = create_app(build_runtime(settings))
+    try:
+        app = create_app(build_runtime(settings))
+    except ConfigurationError as exc:
+        print(f"agent_host: {exc}", file=sys.stderr)
+        return 2
     tune_gc()
     uvicorn.run(app, host=host, port=port, log_config=None, ws="websockets-sansio")
     return 0

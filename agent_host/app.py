@@ -20,10 +20,12 @@ from fastapi import FastAPI
 from line import AgentEnv, CallRequest, VoiceAgentApp
 from line.events import UserTurnStarted
 
+from agent_host.access import AgentAccess, required_token
 from agent_host.agent.llm import LlmBrain
 from agent_host.agent.scripted import ScriptedBrain
 from agent_host.context import CallContext, load_call_context
 from agent_host.guard import Brain, GuardedAgent, run_filter
+from agent_host.live_events import mount_live_events
 from agent_host.logs import install_sdk_log_redaction
 from agent_host.recorder import CallRecorder
 from agent_host.session import CallSession
@@ -44,7 +46,9 @@ class AgentHost:
     def __init__(self, runtime: Runtime, *, gateway: PaymentGateway | None = None) -> None:
         self.runtime = runtime
         self.gateway = gateway or make_gateway(runtime.settings)
+        required_token(runtime.settings)  # production without ARCHER_AGENT_TOKEN stops here, at startup
         self.voice_app = VoiceAgentApp(get_agent=self.get_agent)
+        self.voice_app.fastapi_app.add_middleware(AgentAccess, runtime=runtime)
         install_sdk_log_redaction()
 
     @property
@@ -108,8 +112,9 @@ def create_app(runtime: Runtime | None = None, *, gateway: PaymentGateway | None
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await live.aclose()
         await runtime.aclose()
 
     app.router.lifespan_context = lifespan
-    # The live-event server (agent_host/live_events.py) mounts here, e.g. app.mount("/socket.io", ...).
+    live = mount_live_events(app, runtime)  # Socket.IO at /socket.io: replicas share events through Redis
     return app

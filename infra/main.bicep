@@ -101,6 +101,10 @@ param twilioAccountSid string
 @secure()
 param twilioAuthToken string = ''
 
+@description('Shared secret the Cartesia harness presents to the agent host (ARCHER_AGENT_TOKEN) to write to Key Vault; empty keeps the vault\'s (set it there before the first deploy).')
+@secure()
+param agentToken string = ''
+
 @description('Use the LLM brain: the apps read openai-api-key from Key Vault.')
 param openAiEnabled bool = false
 
@@ -200,6 +204,7 @@ module keyVault 'modules/keyvault.bicep' = {
     ]
     secretsOfficerPrincipalId: operatorsGroupObjectId
     twilioAuthToken: twilioAuthToken
+    agentToken: agentToken
     openAiEnabled: openAiEnabled || !empty(openAiApiKey)
     openAiApiKey: openAiApiKey
     cartesiaEnabled: cartesiaEnabled || !empty(cartesiaApiKey)
@@ -349,6 +354,7 @@ module agent 'modules/containerapps.bicep' = {
     postgresDatabase: postgres.outputs.databaseName
     redisUrlSecretUri: redis.outputs.redisUrlSecretUri
     twilioAuthTokenSecretUri: keyVault.outputs.twilioAuthTokenSecretUri
+    agentTokenSecretUri: keyVault.outputs.agentTokenSecretUri
     twilioAccountSid: twilioAccountSid
     openAiApiKeySecretUri: keyVault.outputs.openAiApiKeySecretUri
     cartesiaApiKeySecretUri: keyVault.outputs.cartesiaApiKeySecretUri

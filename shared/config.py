@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
     twilio_api_base_url: str | None = Field(default=None, alias="ARCHER_TWILIO_API_BASE_URL")
     cartesia_api_key: SecretStr | None = Field(default=None, alias="CARTESIA_API_KEY")
+    # The shared secret the Cartesia harness presents to the agent host (required there in production).
+    agent_token: SecretStr | None = Field(default=None, alias="ARCHER_AGENT_TOKEN")
 
     # Payments: a tokenizing HTTP gateway when both are set, else the embedded sandbox (test cards only).
     payments_gateway_url: str | None = Field(default=None, alias="ARCHER_PAYMENTS_GATEWAY_URL")

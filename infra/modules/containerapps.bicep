@@ -51,6 +51,9 @@ param redisUrlSecretUri string
 @description('Key Vault secret URI of the Twilio auth token.')
 param twilioAuthTokenSecretUri string
 
+@description('Key Vault secret URI of the agent token the Cartesia harness presents (ARCHER_AGENT_TOKEN).')
+param agentTokenSecretUri string
+
 @description('Twilio account SID (an identifier, not a secret).')
 param twilioAccountSid string
 
@@ -122,6 +125,11 @@ var commonSecrets = [
     keyVaultUrl: twilioAuthTokenSecretUri
     identity: identityId
   }
+  {
+    name: 'agent-token'
+    keyVaultUrl: agentTokenSecretUri
+    identity: identityId
+  }
 ]
 var openAiSecret = empty(openAiApiKeySecretUri) ? [] : [
   {
@@ -179,6 +187,10 @@ var commonEnv = [
   {
     name: 'TWILIO_AUTH_TOKEN'
     secretRef: 'twilio-auth-token'
+  }
+  {
+    name: 'ARCHER_AGENT_TOKEN'
+    secretRef: 'agent-token'
   }
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'

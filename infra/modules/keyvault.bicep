@@ -26,6 +26,10 @@ param secretsOfficerPrincipalId string = ''
 @secure()
 param twilioAuthToken string = ''
 
+@description('Agent host token (the Cartesia harness presents it) to store; empty leaves the vault secret as it is.')
+@secure()
+param agentToken string = ''
+
 @description('The agent uses the LLM brain: the function app and agent read openai-api-key from the vault.')
 param openAiEnabled bool = false
 
@@ -78,6 +82,16 @@ resource twilioAuthTokenSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = 
   tags: tags
   properties: {
     value: twilioAuthToken
+    contentType: 'text/plain'
+  }
+}
+
+resource agentTokenSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(agentToken)) {
+  parent: vault
+  name: 'agent-token'
+  tags: tags
+  properties: {
+    value: agentToken
     contentType: 'text/plain'
   }
 }
@@ -158,6 +172,7 @@ var secretsUri = '${vault.properties.vaultUri}secrets/'
 output name string = vault.name
 output uri string = vault.properties.vaultUri
 output twilioAuthTokenSecretUri string = '${secretsUri}twilio-auth-token'
+output agentTokenSecretUri string = '${secretsUri}agent-token'
 output openAiApiKeySecretUri string = openAiEnabled ? '${secretsUri}openai-api-key' : ''
 output cartesiaApiKeySecretUri string = cartesiaEnabled ? '${secretsUri}cartesia-api-key' : ''
 output bootstrapApiKeySecretUri string = bootstrapKeyEnabled ? '${secretsUri}archer-bootstrap-api-key' : ''

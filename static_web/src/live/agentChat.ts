@@ -124,6 +124,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
 export interface StartOptions {
   url: string;
+  /** The operator's API key: the agent host admits the test call with it and pins it to the key's organization. */
+  apiKey?: string | null;
   customerId: string;
   organizationId?: string;
   customerPhone?: string;
@@ -166,16 +168,30 @@ export function useAgentChat() {
               call_type: "test",
               direction: "outbound",
               source: "admin_ui",
+              // In the start frame, not the URL: browsers cannot set websocket headers, and URLs are logged.
+              ...(options.apiKey ? { api_key: options.apiKey } : {}),
             },
           }),
         );
         dispatch({ kind: "open" });
       };
+      let spoken: string[] = [];
       ws.onmessage = (message: MessageEvent<string>) => {
+        let frame: AgentFrame;
         try {
-          dispatch({ kind: "frame", frame: JSON.parse(message.data) as AgentFrame });
+          frame = JSON.parse(message.data) as AgentFrame;
         } catch {
-          // not a protocol frame
+          return; // not a protocol frame
+        }
+        dispatch({ kind: "frame", frame });
+        if (frame.type === "message") spoken.push(String((frame as { content: string }).content ?? ""));
+        if (frame.type === "response_end" && spoken.length > 0 && ws.readyState === WebSocket.OPEN) {
+          // What the harness sends as text-to-speech plays the words: the Line SDK builds the agent's own
+          // history from these acknowledgements, so an LLM brain remembers what it said.
+          ws.send(JSON.stringify({ type: "agent_state", value: "speaking" }));
+          for (const content of spoken) ws.send(JSON.stringify({ type: "agent_speech", content }));
+          ws.send(JSON.stringify({ type: "agent_state", value: "idle" }));
+          spoken = [];
         }
       };
       ws.onerror = () => dispatch({ kind: "failed", error: "The agent could not be reached." });

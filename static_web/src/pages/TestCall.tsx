@@ -6,6 +6,7 @@ import { CustomerPicker } from "../components/CustomerPicker";
 import { Badge, Button, PageHeader, Panel } from "../components/ui";
 import { agentWebSocketUrl } from "../config";
 import { dateTime, humanize } from "../lib/format";
+import { useAuth } from "../auth/AuthProvider";
 import { useAgentChat, type ChatTool } from "../live/agentChat";
 import type { AuditFinding, CallDetail, ComplianceCheck, CustomerPublic, Page, TacticPublic, TestCallPublic } from "../types";
 
@@ -21,6 +22,7 @@ export default function TestCall() {
   const [tactic, setTactic] = useState("");
   const [text, setText] = useState("");
   const chat = useAgentChat();
+  const { apiKey } = useAuth();
   const { state } = chat;
   const customer = useQuery({ queryKey: ["customers", "detail", customerId], queryFn: () => api.get<CustomerPublic>(`/customers/${customerId}`), enabled: Boolean(customerId) });
   const tactics = useQuery({ queryKey: ["tactics"], queryFn: () => api.get<Page<TacticPublic> | TacticPublic[]>("/tactics") });
@@ -77,7 +79,7 @@ export default function TestCall() {
                   disabled={!customerId}
                   onClick={() =>
                     customerId &&
-                    chat.start({ url: agentWebSocketUrl(), customerId, organizationId: customer.data?.organization_id, customerPhone: customer.data?.phone_number, tacticName: tactic || undefined })
+                    chat.start({ url: agentWebSocketUrl(), apiKey, customerId, organizationId: customer.data?.organization_id, customerPhone: customer.data?.phone_number, tacticName: tactic || undefined })
                   }
                 >
                   {state.status === "idle" ? "Start call" : "Call again"}
