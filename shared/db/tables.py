@@ -268,6 +268,8 @@ class Campaign(IdMixin, TimestampMixin, Base):
     run_number: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # The cron firing the scheduler last started a run for, so one firing never starts two runs.
+    last_scheduled_at: Mapped[datetime | None]
 
 
 class CampaignTarget(IdMixin, TimestampMixin, Base):
@@ -413,6 +415,37 @@ class CallAttempt(IdMixin, Base):
     # A telephone conversation about the debt starts Regulation F's 7-day quiet period.
     is_conversation: Mapped[bool] = mapped_column(default=False)
     idempotency_key: Mapped[str] = mapped_column(sa.String(100))
+
+
+# --- Local orchestration (the in-process stand-in for Durable Functions' task hub) ------------------------
+
+
+class OrchestrationInstance(IdMixin, TimestampMixin, Base):
+    """One orchestration instance of the local driver: its Durable history (the events the SDK replays),
+    the events not yet processed (`inbox`), and the work in flight (`work`: activities, timers, child
+    orchestrations). The function app never uses it: Azure's task hub holds the same state there."""
+
+    __tablename__ = "orchestration_instances"
+    __table_args__ = (sa.Index("ix_orchestration_instances_runtime_status", "runtime_status"),)
+
+    organization_id: Mapped[uuid.UUID] = _org_fk()
+    instance_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    runtime_status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    execution: Mapped[int] = mapped_column(default=0)  # +1 at each continue-as-new
+    parent_instance_id: Mapped[str | None] = mapped_column(sa.String(200))
+    parent_task_id: Mapped[int | None]
+    parent_execution: Mapped[int | None]
+    input: Mapped[str | None] = mapped_column(sa.Text)  # JSON text, as the SDK receives it
+    output: Mapped[str | None] = mapped_column(sa.Text)
+    custom_status: Mapped[str | None] = mapped_column(sa.Text)
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    inbox: Mapped[list[Any]] = mapped_column(default=list)
+    work: Mapped[list[Any]] = mapped_column(default=list)
+    clock_at: Mapped[
+        datetime | None
+    ]  # the driver's clock at the last episode (virtual time survives restarts)
+    completed_at: Mapped[datetime | None]
 
 
 # --- Money ------------------------------------------------------------------------------------------------

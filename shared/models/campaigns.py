@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from cronsim import CronSim, CronSimError
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
-from shared.domain import CallOutcome, CallStatus, CampaignStatus, TargetStatus
+from shared.domain import AttemptResult, CallOutcome, CallStatus, CampaignStatus, TargetStatus
 from shared.models.common import MoneyAmount, Page, PublicSchema, Schema, StateCode
 from shared.models.organizations import CallingWindow
 
@@ -223,3 +223,70 @@ class CampaignRunPublic(PublicSchema):
     campaign: CampaignPublic
     instance_id: str | None
     runtime: dict[str, Any] | None = None
+
+
+# --- What the orchestration's activities exchange (JSON through the Durable history) ----------------------
+
+
+class PlanReport(PublicSchema):
+    total: int
+    added: int
+
+
+class WaveTarget(PublicSchema):
+    target_id: uuid.UUID
+    attempts: int  # placed so far in this run
+
+
+class Wave(PublicSchema):
+    """The targets due now (at most the campaign's concurrency), or why there are none: the run was paused,
+    canceled or superseded, or nothing is due before `next_due_at`."""
+
+    status: Literal["running", "paused", "canceled", "superseded"]
+    targets: list[WaveTarget] = Field(default_factory=list)
+    remaining: int = 0
+    next_due_at: datetime | None = None
+
+
+class DialRequest(PublicSchema):
+    """Everything a dialer needs to place one campaign call (the call row already exists)."""
+
+    call_id: uuid.UUID
+    organization_id: uuid.UUID
+    campaign_id: uuid.UUID
+    campaign_target_id: uuid.UUID
+    customer_id: uuid.UUID
+    account_id: uuid.UUID
+    to_number: str
+    from_number: str | None
+    behavioral_tactic_id: uuid.UUID | None
+    orchestration_instance_id: str
+    idempotency_key: str
+    attempt_number: int
+
+
+class DialReceipt(PublicSchema):
+    call_sid: str | None = None
+    status: CallStatus = CallStatus.INITIATED
+
+
+class AttemptGate(PublicSchema):
+    """What the attempt gate decided: `dial` (the call row and ledger entry exist; `request` says what to
+    dial; `placed` when an earlier execution already dialed it), `wait` until `next_allowed_at`, `blocked`
+    for good, `skip` (the run is paused, canceled or superseded), `exhausted`, or `failed` (dialing was
+    interrupted in a way that cannot be retried safely; the attempt counts)."""
+
+    action: Literal["dial", "wait", "blocked", "skip", "exhausted", "failed"]
+    request: DialRequest | None = None
+    placed: bool = False
+    next_allowed_at: datetime | None = None
+    reasons: list[str] = Field(default_factory=list)
+
+
+class TargetOutcome(PublicSchema):
+    target_id: uuid.UUID
+    status: TargetStatus
+    attempt_result: AttemptResult | None = None
+    outcome: str | None = None
+    next_attempt_at: datetime | None = None
+    reasons: list[str] = Field(default_factory=list)

@@ -4,6 +4,7 @@ campaign driver finds the attempt it already recorded instead of dialing again."
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 
@@ -16,9 +17,11 @@ from shared.errors import NotFound
 from shared.models.compliance import CallAttemptPublic
 
 
-def attempt_key(*, campaign_id: uuid.UUID, run_number: int, target_id: uuid.UUID, attempt_number: int) -> str:
-    """The idempotency key of a campaign attempt: one per target, run and attempt number."""
-    return f"campaign:{campaign_id}:{run_number}:{target_id}:{attempt_number}"
+def attempt_key(attempt_instance_id: str) -> str:
+    """The idempotency key of a campaign attempt: one per attempt orchestration instance (unique per run,
+    wave and target, and the same every time that instance's activities run again)."""
+    digest = hashlib.blake2b(attempt_instance_id.encode(), digest_size=16).hexdigest()
+    return f"attempt:{digest}"
 
 
 def get_by_key(*, session: Session, org_id: uuid.UUID, idempotency_key: str) -> CallAttemptPublic | None:

@@ -14,6 +14,7 @@ TABLES = {
     "organizations", "api_keys", "customers", "customer_phones", "accounts", "contact_preferences",
     "behavioral_tactics", "system_prompts", "negotiation_policies", "campaigns", "campaign_targets", "calls",
     "call_transcript_entries", "call_attempts", "payment_arrangements", "payments", "audit_log",
+    "orchestration_instances",
 }  # fmt: skip
 
 
