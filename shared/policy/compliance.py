@@ -87,7 +87,9 @@ class PhoneFacts:
 
 @dataclass(frozen=True, slots=True)
 class PreferenceFacts:
-    """A contact preference row (see `PreferenceKind`); active between `effective_at` and `ended_at`."""
+    """A contact preference row (see `PreferenceKind`). It holds at `at` unless it ended by then: a request
+    on file is honored for any instant asked about, even one before it was recorded (a simulation on a
+    virtual clock, a check of a past instant), because the engine decides with what is known now."""
 
     kind: PreferenceKind
     account_id: uuid.UUID | None = None
@@ -97,9 +99,7 @@ class PreferenceFacts:
     ended_at: datetime | None = None
 
     def active_at(self, at: datetime) -> bool:
-        return (self.effective_at is None or self.effective_at <= at) and (
-            self.ended_at is None or self.ended_at > at
-        )
+        return self.ended_at is None or self.ended_at > at
 
 
 @dataclass(frozen=True, slots=True)
