@@ -122,9 +122,7 @@ def test_ledger_records_each_key_once(session: Session) -> None:
     """Recording an attempt twice under one idempotency key returns the first; results are set on it."""
     org = make_org(session)
     customer = make_customer(session, org)
-    key = attempts.attempt_key(
-        campaign_id=uuid.uuid4(), run_number=1, target_id=uuid.uuid4(), attempt_number=1
-    )
+    key = attempts.attempt_key(f"campaign-{uuid.uuid4()}-run-1:w0:{uuid.uuid4().hex}")
     first, created = attempts.record_attempt(
         session=session, org_id=org.id, customer_id=customer.id, account_id=None,
         phone_number=customer.phone_number, idempotency_key=key, attempted_at=AT,
