@@ -56,3 +56,20 @@ class CallAttemptPublic(PublicSchema):
     result: AttemptResult
     is_conversation: bool
     idempotency_key: str
+
+
+class RetentionPurged(PublicSchema):
+    """What one organization's purge removed: transcript entries (speech, tool payloads, events) and
+    recording references of calls that ended before `cutoff`, for customers not on legal hold."""
+
+    organization_id: uuid.UUID
+    cutoff: datetime
+    calls: int
+    transcript_entries: int
+    recordings: int
+    held_back_calls: int  # calls past the cutoff kept because their customer is on legal hold
+
+
+class RetentionReport(PublicSchema):
+    at: datetime
+    organizations: list[RetentionPurged] = Field(default_factory=list)
