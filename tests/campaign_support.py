@@ -21,6 +21,7 @@ from functions.campaigns.activities import CampaignDeps, Clock
 from functions.campaigns.driver import LocalDriver, Registry
 from shared.db.engine import transaction
 from shared.domain import CallOutcome, CallStatus, LineType, PreferenceKind
+from shared.errors import ExternalServiceError
 from shared.integrations.cache import EventBus
 from shared.models.audit import Actor
 from shared.models.campaigns import CALL_COMPLETED_EVENT, CallCompleted, DialReceipt, DialRequest
@@ -62,12 +63,25 @@ class RecordingDialer:
         *,
         delay: float = 0.01,
         log_path: Path | None = None,
+        refuse_first: set[uuid.UUID] | None = None,
     ) -> None:
-        self.driver, self.sessions, self.script, self.delay, self.log_path = driver, sessions, script, delay, log_path
+        self.driver, self.sessions, self.script, self.delay, self.log_path = (
+            driver,
+            sessions,
+            script,
+            delay,
+            log_path,
+        )
         self.requests: list[DialRequest] = []
+        self.refused: list[DialRequest] = []
         self._dialed: dict[uuid.UUID, int] = {}
+        self._refuse_first = set(refuse_first or ())
 
     async def dial(self, request: DialRequest) -> DialReceipt:
+        if request.customer_id in self._refuse_first:  # the carrier answers 503 once: certainly not placed
+            self._refuse_first.discard(request.customer_id)
+            self.refused.append(request)
+            raise ExternalServiceError("carrier busy (503)", service="telephony", is_transient=True)
         self.requests.append(request)
         if self.log_path is not None:
             with self.log_path.open("a") as log:
@@ -115,10 +129,16 @@ def build_driver(
     bus: EventBus | None = None,
     delay: float = 0.01,
     log_path: Path | None = None,
+    refuse_first: set[uuid.UUID] | None = None,
+    on_episode: Any = None,
 ) -> tuple[LocalDriver, RecordingDialer]:
     deps = CampaignDeps(sessions=sessions, dialer=None, clock=clock, bus=bus)  # type: ignore[arg-type]
-    driver = LocalDriver(sessions=sessions, registry=Registry.for_campaigns(deps), clock=clock)
-    dialer = RecordingDialer(driver, sessions, script, delay=delay, log_path=log_path)
+    driver = LocalDriver(
+        sessions=sessions, registry=Registry.for_campaigns(deps), clock=clock, on_episode=on_episode
+    )
+    dialer = RecordingDialer(
+        driver, sessions, script, delay=delay, log_path=log_path, refuse_first=refuse_first
+    )
     deps.dialer = dialer
     return driver, dialer
 
@@ -126,7 +146,9 @@ def build_driver(
 def make_bank(sessions: sessionmaker[Session], name: str | None = None) -> uuid.UUID:
     with transaction(sessions) as session:
         created = organizations.create_organization(
-            session=session, org_in=OrganizationCreate(name=name or f"Bank {uuid.uuid4().hex[:8]}"), actor=Actor.cli()
+            session=session,
+            org_in=OrganizationCreate(name=name or f"Bank {uuid.uuid4().hex[:8]}"),
+            actor=Actor.cli(),
         )
         organizations.install_defaults(session=session, org_id=created.organization.id, actor=Actor.cli())
     return created.organization.id

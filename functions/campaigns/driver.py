@@ -190,8 +190,11 @@ class LocalDriver:
         registry: Registry,
         clock: Clock | None = None,
         threads: int = 4,
+        on_episode: Callable[[str, str, list[dict[str, Any]], dict[str, Any] | None], None] | None = None,
     ) -> None:
+        """`on_episode(name, instance_id, history, state)` sees every replay (history recording for tests)."""
         self._sessions = sessions
+        self.on_episode = on_episode
         self.registry = registry
         self.clock: Clock = clock or RealClock()
         self._db = ThreadPoolExecutor(1, thread_name_prefix="driver-db")  # the driver's own writes, in order
@@ -508,6 +511,8 @@ class LocalDriver:
             input_json=row.input,
             parent_instance_id=row.parent_instance_id,
         )
+        if self.on_episode is not None:
+            self.on_episode(row.name, row.instance_id, history, state)
         row.clock_at = now
         row.inbox = []
         step = _Step()

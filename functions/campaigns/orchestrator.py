@@ -82,14 +82,15 @@ def _now(context: df.DurableOrchestrationContext) -> datetime:
 
 def campaign_orchestrator(context: df.DurableOrchestrationContext) -> Orchestration:
     """One generation of a campaign run."""
-    run = RunInput.model_validate(context.get_input())
+    run = RunInput.model_validate(context.get_input(expected_type=dict))
     if not run.planned:
-        yield context.call_activity_with_retry(PLAN_ACTIVITY, TRANSIENT_RETRY, run.ids())
+        yield context.call_activity_with_retry(PLAN_ACTIVITY, TRANSIENT_RETRY, run.ids(), expected_type=dict)
         run = run.model_copy(update={"planned": True})
     claimed = yield context.call_activity_with_retry(
         CLAIM_ACTIVITY,
         TRANSIENT_RETRY,
         {**run.ids(), "instance_id": context.instance_id, "at": _now(context).isoformat()},
+        expected_type=dict,
     )
     wave = Wave.model_validate(claimed)
     finished = wave.status in ("canceled", "superseded") or (
@@ -100,8 +101,9 @@ def campaign_orchestrator(context: df.DurableOrchestrationContext) -> Orchestrat
             FINISH_ACTIVITY,
             TRANSIENT_RETRY,
             {**run.ids(), "instance_id": context.instance_id, "at": _now(context).isoformat()},
+            expected_type=dict,
         )
-        summary = yield context.call_activity(PROGRESS_ACTIVITY, run.ids())
+        summary = yield context.call_activity(PROGRESS_ACTIVITY, run.ids(), expected_type=dict)
         return summary
     if wave.targets:
         children = [
@@ -114,18 +116,19 @@ def campaign_orchestrator(context: df.DurableOrchestrationContext) -> Orchestrat
                     run_instance_id=context.instance_id,
                 ).model_dump(mode="json"),
                 attempt_instance_id(context.instance_id, run.generation, target.target_id),
+                expected_type=dict,
             )
             for target in wave.targets
         ]
         # Attempts settle their own failures; should one fail anyway, the next wave reads the state.
         with contextlib.suppress(Exception):
             yield context.task_all(children)
-        yield context.call_activity(PROGRESS_ACTIVITY, run.ids())
+        yield context.call_activity(PROGRESS_ACTIVITY, run.ids(), expected_type=dict)
     else:
         now = _now(context)
         wake = now + PAUSED_POLL if wave.status == "paused" or wave.next_due_at is None else wave.next_due_at
         timer = context.create_timer(max(wake, now + MIN_SLEEP))
-        control = context.wait_for_external_event(CONTROL_EVENT)
+        control = context.wait_for_external_event(CONTROL_EVENT, expected_type=dict)
         winner = yield context.task_any([timer, control])
         if winner is control:
             timer.cancel()
@@ -135,13 +138,16 @@ def campaign_orchestrator(context: df.DurableOrchestrationContext) -> Orchestrat
 
 def campaign_attempt(context: df.DurableOrchestrationContext) -> Orchestration:
     """One attempt on one target: gate, (short) wait, dial, wait for the call's end, record it."""
-    attempt = AttemptInput.model_validate(context.get_input())
+    attempt = AttemptInput.model_validate(context.get_input(expected_type=dict))
     payload = {**attempt.model_dump(mode="json"), "attempt_instance_id": context.instance_id}
     try:
         gate = AttemptGate(action="skip")
         for _ in range(MAX_INLINE_WAITS):
             opened = yield context.call_activity_with_retry(
-                PLACE_CALL_ACTIVITY, TRANSIENT_RETRY, {**payload, "at": _now(context).isoformat()}
+                PLACE_CALL_ACTIVITY,
+                TRANSIENT_RETRY,
+                {**payload, "at": _now(context).isoformat()},
+                expected_type=dict,
             )
             gate = AttemptGate.model_validate(opened)
             close = _now(context) + INLINE_WAIT
@@ -151,7 +157,7 @@ def campaign_attempt(context: df.DurableOrchestrationContext) -> Orchestration:
             break
         if gate.action != "dial":
             return {"target_id": str(attempt.target_id), "action": gate.action, "reasons": gate.reasons}
-        completion = context.wait_for_external_event(CALL_COMPLETED_EVENT)
+        completion = context.wait_for_external_event(CALL_COMPLETED_EVENT, expected_type=dict)
         timeout = context.create_timer(_now(context) + CALL_TIMEOUT)
         winner = yield context.task_any([completion, timeout])
         completed = None
@@ -162,6 +168,7 @@ def campaign_attempt(context: df.DurableOrchestrationContext) -> Orchestration:
             RECORD_ACTIVITY,
             TRANSIENT_RETRY,
             {**payload, "completed": completed, "at": _now(context).isoformat()},
+            expected_type=dict,
         )
         return outcome
     except Exception as exc:  # an activity failed even after its retries: settle the target, do not fail
@@ -169,5 +176,6 @@ def campaign_attempt(context: df.DurableOrchestrationContext) -> Orchestration:
             RECORD_ACTIVITY,
             TRANSIENT_RETRY,
             {**payload, "completed": None, "at": _now(context).isoformat(), "error": str(exc)[:300]},
+            expected_type=dict,
         )
         return outcome

@@ -42,14 +42,20 @@ def sessions(request: pytest.FixtureRequest) -> Iterator[sessionmaker[Session]]:
 def new_campaign(sessions: sessionmaker[Session], org_id: uuid.UUID, **overrides: object) -> uuid.UUID:
     values: dict[str, object] = {
         "name": "Mid-stage Southwest",
-        "tactics": [TacticShare(tactic_name="empathetic_partner"), TacticShare(tactic_name="anchor_and_frame")],
+        "tactics": [
+            TacticShare(tactic_name="empathetic_partner"),
+            TacticShare(tactic_name="anchor_and_frame"),
+        ],
         "max_concurrent_calls": 2,
         "max_attempts_per_target": 3,
     }
     values.update(overrides)
     with transaction(sessions) as session:
         return campaigns.create_campaign(
-            session=session, org_id=org_id, campaign_in=CampaignCreate.model_validate(values), actor=Actor.cli()
+            session=session,
+            org_id=org_id,
+            campaign_in=CampaignCreate.model_validate(values),
+            actor=Actor.cli(),
         ).id
 
 
@@ -61,13 +67,17 @@ async def run_campaign(sessions: sessionmaker[Session], org_id: uuid.UUID, campa
             session=session, org_id=org_id, campaign_id=campaign_id, actor=Actor.cli(), at=clock.now()
         )
     assert campaign.instance_id is not None
-    await LocalCampaignRuns(driver).start_run(org_id=org_id, campaign_id=campaign_id, instance_id=campaign.instance_id)
+    await LocalCampaignRuns(driver).start_run(
+        org_id=org_id, campaign_id=campaign_id, instance_id=campaign.instance_id
+    )
     status = await driver.run_until_finished(campaign.instance_id, timeout=60)
     await driver.aclose()
     return status, dialer, clock, campaign.instance_id
 
 
-async def test_campaign_dials_inside_the_window_and_retries_until_done(sessions: sessionmaker[Session]) -> None:
+async def test_campaign_dials_inside_the_window_and_retries_until_done(
+    sessions: sessionmaker[Session],
+) -> None:
     """Started at 02:00 local, the first calls go out at 08:00; a customer who never answers is called
     three times, 4 hours apart, then exhausted; one who promises is done after one call; one who asked us to
     stop is blocked without a call."""
@@ -101,17 +111,27 @@ async def test_campaign_dials_inside_the_window_and_retries_until_done(sessions:
         silent_times = [a.attempted_at for a in attempts if a.customer_id == silent]
         assert silent_times[0].astimezone(PHOENIX).hour == 8
         gaps = [b - a for a, b in zip(silent_times, silent_times[1:], strict=False)]
-        assert len(gaps) == 2 and all(timedelta(hours=4) <= gap < timedelta(hours=4, minutes=5) for gap in gaps)
+        assert len(gaps) == 2 and all(
+            timedelta(hours=4) <= gap < timedelta(hours=4, minutes=5) for gap in gaps
+        )
         assert {a.result for a in attempts if a.customer_id == silent} == {AttemptResult.NO_ANSWER}
         assert [a.is_conversation for a in attempts if a.customer_id == answers] == [True]
         targets = {t.customer_id: t for t in session.scalars(sa.select(CampaignTarget))}
-        assert targets[answers].status is TargetStatus.DONE and targets[answers].last_outcome == "promise_to_pay"
+        assert (
+            targets[answers].status is TargetStatus.DONE and targets[answers].last_outcome == "promise_to_pay"
+        )
         assert targets[silent].status is TargetStatus.EXHAUSTED and targets[silent].attempts == 3
         assert targets[ceased].status is TargetStatus.BLOCKED
-        assert targets[ceased].blocked_reasons and targets[ceased].blocked_reasons[0].startswith("cease_requested")
+        assert targets[ceased].blocked_reasons and targets[ceased].blocked_reasons[0].startswith(
+            "cease_requested"
+        )
         progress = campaigns.get_progress(session=session, org_id=org_id, campaign_id=campaign_id)
         assert progress.status is CampaignStatus.COMPLETED and progress.percent_done == 100.0
-        assert progress.counts["done"] == 1 and progress.counts["exhausted"] == 1 and progress.counts["blocked"] == 1
+        assert (
+            progress.counts["done"] == 1
+            and progress.counts["exhausted"] == 1
+            and progress.counts["blocked"] == 1
+        )
         assert progress.attempts == 4
         parent = session.scalar(
             sa.select(OrchestrationInstance).where(OrchestrationInstance.instance_id == instance_id)
