@@ -14,6 +14,7 @@ from starlette.types import Scope
 
 from agent_host.app import AgentHost
 from agent_host.live_events import mount_live_events
+from dev_server.campaigns import build_local_campaigns, serving
 from functions.api.app import create_api
 from shared.config import get_settings
 from shared.runtime import Runtime, build_runtime
@@ -50,14 +51,16 @@ def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastA
             settings, service_name="archer-local"
         )  # before the runtime: its engine gets traced
         runtime = build_runtime(settings)
+    driver, campaign_runs = build_local_campaigns(runtime)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with serving(driver):
+            yield
         await live_events.aclose()
         await runtime.aclose()
 
-    app = create_api(runtime)
+    app = create_api(runtime, orchestrations=campaign_runs)
     app.router.lifespan_context = lifespan
     live_events = mount_live_events(app, runtime)  # Socket.IO at /socket.io
     # The voice agent: /agent/chats, /agent/ws, /agent/status (mounted apps get no lifespan; it needs none).

@@ -3,17 +3,21 @@ behaves the same behind either."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 
 from functions.api import problems
-from functions.api.routes import health
+from functions.api.routes import campaigns, health
 from shared import telemetry
 from shared.runtime import Runtime
 
 API_PREFIX = "/api/v1"
 
 
-def create_api(runtime: Runtime) -> FastAPI:
+def create_api(runtime: Runtime, *, orchestrations: Any = None) -> FastAPI:
+    """The API over `runtime`. `orchestrations` is the local server's in-process campaign driver (a
+    `functions.campaigns.ports.CampaignRuns`); the function app uses the Durable client of each invocation."""
     app = FastAPI(
         title="Archer API",
         version="0.1.0",
@@ -23,9 +27,11 @@ def create_api(runtime: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.orchestrations = orchestrations
     problems.install(app)
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(health.router)
+    v1.include_router(campaigns.router)
     app.include_router(v1)
     telemetry.instrument_fastapi(app)
     return app

@@ -743,3 +743,6 @@ class LocalCampaignRuns:
 
     async def status(self, instance_id: str) -> RunStatus | None:
         return await self.driver.status(instance_id)
+
+    async def raise_event(self, instance_id: str, event_name: str, payload: dict[str, Any]) -> None:
+        await self.driver.raise_event(instance_id, event_name, payload)

@@ -61,6 +61,10 @@ class CampaignRuns(Protocol):
 
     async def status(self, instance_id: str) -> RunStatus | None: ...
 
+    async def raise_event(self, instance_id: str, event_name: str, payload: dict[str, Any]) -> None:
+        """Raise an external event (the Twilio status webhook's `call_completed`)."""
+        ...
+
 
 def run_input(org_id: uuid.UUID, campaign_id: uuid.UUID) -> dict[str, Any]:
     return RunInput(organization_id=org_id, campaign_id=campaign_id).model_dump(mode="json")
@@ -101,6 +105,16 @@ class DurableCampaignRuns:
         except Exception as exc:
             raise ExternalServiceError(
                 f"the campaign run could not start: {exc}", service="durable-functions", is_transient=True
+            ) from exc
+
+    async def raise_event(self, instance_id: str, event_name: str, payload: dict[str, Any]) -> None:
+        try:
+            await self._client.raise_event(instance_id, event_name, payload)
+        except Exception as exc:
+            raise ExternalServiceError(
+                f"event {event_name} not delivered to {instance_id}: {exc}",
+                service="durable-functions",
+                is_transient=True,
             ) from exc
 
     async def control(self, instance_id: str, action: ControlAction) -> None:
