@@ -12,6 +12,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
+from shared.db.engine import transaction
 from shared.domain import Role
 from shared.errors import Forbidden, Unauthorized
 from shared.models.audit import Actor
@@ -47,12 +48,15 @@ _ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
 def get_current_key(
-    session: SessionDep, key: Annotated[str | None, Security(_api_key_header)]
+    runtime: RuntimeDep, key: Annotated[str | None, Security(_api_key_header)]
 ) -> ApiKeyPublic:
-    """The active API key of the request, or 401."""
+    """The active API key of the request, or 401. Its own short transaction (it may note `last_used_at`), so
+    it never holds a write lock across the request (SQLite locks the whole file): routes that commit steps
+    of their own, such as starting a campaign run before its orchestration, do not wait on it."""
     if not key:
         raise Unauthorized("missing X-API-Key header")
-    return api_keys.authenticate(session=session, key=key)
+    with transaction(runtime.sessions) as session:
+        return api_keys.authenticate(session=session, key=key)
 
 
 CurrentKey = Annotated[ApiKeyPublic, Depends(get_current_key)]

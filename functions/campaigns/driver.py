@@ -263,6 +263,11 @@ class LocalDriver:
             await self._loop(lambda: instance_id in self._finished)
         return self._finished[instance_id]
 
+    async def run_until(self, predicate: Callable[[], bool], *, timeout: float | None = None) -> None:
+        """Drive everything until `predicate()` holds (checked after each round of steps)."""
+        async with asyncio.timeout(timeout):
+            await self._loop(predicate)
+
     async def run_until_idle(self, *, timeout: float | None = None) -> None:
         """Drive until nothing is ready, in flight or (on a virtual clock) waiting on a timer."""
         async with asyncio.timeout(timeout):

@@ -4,7 +4,6 @@ rules are `shared.services.campaigns` / `shared.services.compliance`, runs go th
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -203,9 +202,9 @@ def campaign_targets(
 
 
 @router.get("/compliance/check", response_model=ComplianceDecision, tags=["compliance"])
-async def compliance_check(
+def compliance_check(
     *,
-    runtime: RuntimeDep,
+    session: SessionDep,
     org_id: OrgId,
     actor: ActorDep,
     _key: ViewerKey,
@@ -218,18 +217,12 @@ async def compliance_check(
     The decision, with its reasons, is audited."""
     if at is not None and at.tzinfo is None:
         raise InvalidInput("at needs a UTC offset, e.g. 2026-07-15T14:00:00Z", field="at")
-    moment = at or datetime.now(UTC)
-
-    def decide() -> ComplianceDecision:
-        with runtime.sessions() as session, session.begin():
-            return compliance.check_customer(
-                session=session,
-                org_id=org_id,
-                customer_id=customer_id,
-                at=moment,
-                phone_number=phone_number,
-                account_id=account_id,
-                actor=actor,
-            )
-
-    return await asyncio.to_thread(decide)
+    return compliance.check_customer(
+        session=session,
+        org_id=org_id,
+        customer_id=customer_id,
+        at=at or datetime.now(UTC),
+        phone_number=phone_number,
+        account_id=account_id,
+        actor=actor,
+    )
