@@ -51,7 +51,9 @@ async def main() -> None:
                 session=session, org_id=args.org, campaign_id=args.campaign, actor=Actor.cli(), at=clock.now()
             )
     assert campaign.instance_id is not None
-    await LocalCampaignRuns(driver).start_run(org_id=args.org, campaign_id=args.campaign, instance_id=campaign.instance_id)
+    await LocalCampaignRuns(driver).start_run(
+        org_id=args.org, campaign_id=args.campaign, instance_id=campaign.instance_id
+    )
     print("driving", campaign.instance_id, flush=True)
     status = await driver.run_until_finished(campaign.instance_id, timeout=300)
     await driver.aclose()

@@ -43,22 +43,21 @@ def _kind(name: str, history: list[dict[str, Any]], state: dict[str, Any] | None
     types = _types(history)
     continued = any(action.get("actionType") == 4 for group in state["actions"] for action in group)
     if name == CAMPAIGN_ORCHESTRATOR:
-        if state.get("isDone") and not continued:
-            return "run_last_generation"
-        if continued and 7 in types:  # SubOrchestrationInstanceCreated
-            return "run_wave_generation"
-        if continued and 10 in types:  # TimerCreated
-            return "run_sleeping_generation"
-        return None
-    if name == ATTEMPT_ORCHESTRATOR and state.get("isDone"):
+        cases = [
+            (bool(state.get("isDone")) and not continued, "run_last_generation"),
+            (continued and 7 in types, "run_wave_generation"),  # SubOrchestrationInstanceCreated
+            (continued and 10 in types, "run_sleeping_generation"),  # TimerCreated
+        ]
+    elif name == ATTEMPT_ORCHESTRATOR and state.get("isDone"):
         output = state.get("output") or {}
-        if 6 in types:  # TaskFailed: a transient refusal, retried
-            return "attempt_retried_after_transient_failure"
-        if output.get("action") == "blocked":
-            return "attempt_blocked"
-        if 15 in types and 11 in types:  # EventRaised and TimerFired: waited, dialed, completed
-            return "attempt_waited_dialed_completed"
-    return None
+        cases = [
+            (6 in types, "attempt_retried_after_transient_failure"),  # TaskFailed, then the retry
+            (output.get("action") == "blocked", "attempt_blocked"),
+            (15 in types and 11 in types, "attempt_waited_dialed_completed"),  # EventRaised, TimerFired
+        ]
+    else:
+        cases = []
+    return next((kind for matched, kind in cases if matched), None)
 
 
 async def record() -> dict[str, Any]:

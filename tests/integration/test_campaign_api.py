@@ -24,7 +24,15 @@ from shared.models.campaigns import DialRequest
 from shared.models.organizations import ApiKeyCreate
 from shared.runtime import build_runtime
 from shared.services import api_keys
-from tests.campaign_support import NO_ANSWER, PROMISE, Answer, RecordingDialer, add_customer, build_driver, make_bank
+from tests.campaign_support import (
+    NO_ANSWER,
+    PROMISE,
+    Answer,
+    RecordingDialer,
+    add_customer,
+    build_driver,
+    make_bank,
+)
 
 START = datetime(2026, 7, 15, 14, 0, tzinfo=UTC)  # 07:00 in Phoenix
 
@@ -58,11 +66,16 @@ async def harness(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIter
     with transaction(runtime.sessions) as session:
         for role in Role:
             created = api_keys.create_api_key(
-                session=session, org_id=org_id, key_in=ApiKeyCreate(name=role.value, role=role), actor=Actor.cli()
+                session=session,
+                org_id=org_id,
+                key_in=ApiKeyCreate(name=role.value, role=role),
+                actor=Actor.cli(),
             )
             keys[role] = created.key
     app = create_api(runtime, orchestrations=LocalCampaignRuns(driver))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://archer.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://archer.test"
+    ) as client:
         yield Harness(client, driver, dialer, clock, org_id, keys, runtime.sessions)
     await driver.aclose()
     await runtime.aclose()
@@ -71,7 +84,10 @@ async def harness(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIter
 CAMPAIGN = {
     "name": "Northeast 30-60",
     "targeting": {"days_past_due_min": 30, "days_past_due_max": 60},
-    "tactics": [{"tactic_name": "empathetic_partner", "weight": 1}, {"tactic_name": "anchor_and_frame", "weight": 1}],
+    "tactics": [
+        {"tactic_name": "empathetic_partner", "weight": 1},
+        {"tactic_name": "anchor_and_frame", "weight": 1},
+    ],
     "max_concurrent_calls": 2,
     "max_attempts_per_target": 3,
     "retry_policy": {"no_answer_minutes": 60},
@@ -89,7 +105,9 @@ async def test_create_start_once_and_watch_it_finish(harness: Harness) -> None:
     campaign = created.json()
     assert campaign["status"] == "draft" and campaign["tactics"][1]["tactic_name"] == "anchor_and_frame"
 
-    started = await harness.client.post(f"/api/v1/campaigns/{campaign['id']}/start", headers=harness.headers())
+    started = await harness.client.post(
+        f"/api/v1/campaigns/{campaign['id']}/start", headers=harness.headers()
+    )
     assert started.status_code == 200, started.text
     instance_id = started.json()["instance_id"]
     assert instance_id == f"campaign-{campaign['id']}-run-1"
@@ -98,14 +116,24 @@ async def test_create_start_once_and_watch_it_finish(harness: Harness) -> None:
     assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
 
     assert await harness.driver.run_until_finished(instance_id, timeout=60) == "Completed"
-    progress = (await harness.client.get(f"/api/v1/campaigns/{campaign['id']}/progress", headers=harness.headers(Role.VIEWER))).json()
+    progress = (
+        await harness.client.get(
+            f"/api/v1/campaigns/{campaign['id']}/progress", headers=harness.headers(Role.VIEWER)
+        )
+    ).json()
     assert progress["status"] == "completed" and progress["total"] == 3
     assert progress["counts"]["done"] == 3 and progress["outcomes"] == {"promise_to_pay": 3}
     assert progress["attempts"] == 6 and progress["runtime"]["runtime_status"] == "Completed"
-    targets = (await harness.client.get(f"/api/v1/campaigns/{campaign['id']}/targets?limit=2", headers=harness.headers(Role.VIEWER))).json()
+    targets = (
+        await harness.client.get(
+            f"/api/v1/campaigns/{campaign['id']}/targets?limit=2", headers=harness.headers(Role.VIEWER)
+        )
+    ).json()
     assert targets["count"] == 3 and len(targets["data"]) == 2 and targets["next_cursor"]
     assert {t["tactic_name"] for t in targets["data"]} <= {"empathetic_partner", "anchor_and_frame"}
-    listed = (await harness.client.get("/api/v1/campaigns?status=completed", headers=harness.headers(Role.VIEWER))).json()
+    listed = (
+        await harness.client.get("/api/v1/campaigns?status=completed", headers=harness.headers(Role.VIEWER))
+    ).json()
     assert [c["id"] for c in listed["data"]] == [campaign["id"]]
     assert len(harness.dialer.requests) == 6
 
@@ -114,15 +142,23 @@ async def test_pause_holds_calls_until_resume(harness: Harness) -> None:
     """Paused before its first call, a run places none however long it waits; resumed, it carries on to
     the end. Resume is refused unless paused."""
     add_customer(harness.sessions, harness.org_id, phone="+16025550111", days_past_due=40)  # type: ignore[arg-type]
-    campaign = (await harness.client.post("/api/v1/campaigns", json=CAMPAIGN, headers=harness.headers())).json()
-    started = (await harness.client.post(f"/api/v1/campaigns/{campaign['id']}/start", headers=harness.headers())).json()
+    campaign = (
+        await harness.client.post("/api/v1/campaigns", json=CAMPAIGN, headers=harness.headers())
+    ).json()
+    started = (
+        await harness.client.post(f"/api/v1/campaigns/{campaign['id']}/start", headers=harness.headers())
+    ).json()
     paused = await harness.client.post(f"/api/v1/campaigns/{campaign['id']}/pause", headers=harness.headers())
     assert paused.status_code == 200 and paused.json()["campaign"]["status"] == "paused"
     await harness.driver.run_until(lambda: harness.clock.now() > START + timedelta(hours=6), timeout=60)
     assert harness.dialer.requests == []
-    resumed = await harness.client.post(f"/api/v1/campaigns/{campaign['id']}/resume", headers=harness.headers())
+    resumed = await harness.client.post(
+        f"/api/v1/campaigns/{campaign['id']}/resume", headers=harness.headers()
+    )
     assert resumed.json()["campaign"]["status"] == "running"
-    assert (await harness.client.post(f"/api/v1/campaigns/{campaign['id']}/resume", headers=harness.headers())).status_code == 409
+    assert (
+        await harness.client.post(f"/api/v1/campaigns/{campaign['id']}/resume", headers=harness.headers())
+    ).status_code == 409
     assert await harness.driver.run_until_finished(started["instance_id"], timeout=60) == "Completed"
     assert len(harness.dialer.requests) == 2
     assert all(request.campaign_id == uuid.UUID(campaign["id"]) for request in harness.dialer.requests)
@@ -134,35 +170,54 @@ async def test_cancel_stops_the_run_and_settles_targets(harness: Harness) -> Non
         add_customer(harness.sessions, harness.org_id, phone=f"+160255501{n + 20}", days_past_due=40)  # type: ignore[arg-type]
     body = {**CAMPAIGN, "max_concurrent_calls": 1}
     campaign = (await harness.client.post("/api/v1/campaigns", json=body, headers=harness.headers())).json()
-    started = (await harness.client.post(f"/api/v1/campaigns/{campaign['id']}/start", headers=harness.headers())).json()
+    started = (
+        await harness.client.post(f"/api/v1/campaigns/{campaign['id']}/start", headers=harness.headers())
+    ).json()
     await harness.driver.run_until(lambda: len(harness.dialer.requests) == 1, timeout=60)
-    canceled = await harness.client.post(f"/api/v1/campaigns/{campaign['id']}/cancel", headers=harness.headers())
+    canceled = await harness.client.post(
+        f"/api/v1/campaigns/{campaign['id']}/cancel", headers=harness.headers()
+    )
     assert canceled.json()["campaign"]["status"] == "canceled"
     assert await harness.driver.run_until_finished(started["instance_id"], timeout=60) == "Completed"
     assert len(harness.dialer.requests) == 1
-    progress = (await harness.client.get(f"/api/v1/campaigns/{campaign['id']}/progress", headers=harness.headers())).json()
+    progress = (
+        await harness.client.get(f"/api/v1/campaigns/{campaign['id']}/progress", headers=harness.headers())
+    ).json()
     assert progress["status"] == "canceled" and progress["counts"]["canceled"] >= 3
 
 
 async def test_roles_tenancy_and_validation(harness: Harness) -> None:
     """Viewers cannot create or start; another organization's campaign is a 404; an unknown tactic is a
     422 naming the field; a schedule with a bad cron is a 422."""
-    viewer = await harness.client.post("/api/v1/campaigns", json=CAMPAIGN, headers=harness.headers(Role.VIEWER))
+    viewer = await harness.client.post(
+        "/api/v1/campaigns", json=CAMPAIGN, headers=harness.headers(Role.VIEWER)
+    )
     assert viewer.status_code == 403
     bad = {**CAMPAIGN, "tactics": [{"tactic_name": "no_such_tactic"}]}
     refused = await harness.client.post("/api/v1/campaigns", json=bad, headers=harness.headers())
     assert refused.status_code == 422 and refused.json()["field"] == "tactics[0].tactic_name"
-    cron = await harness.client.post("/api/v1/campaigns", json={**CAMPAIGN, "schedule": {"cron": "61 * * * *"}}, headers=harness.headers())
+    cron = await harness.client.post(
+        "/api/v1/campaigns", json={**CAMPAIGN, "schedule": {"cron": "61 * * * *"}}, headers=harness.headers()
+    )
     assert cron.status_code == 422 and cron.json()["field"].startswith("schedule.cron")
     mine = (await harness.client.post("/api/v1/campaigns", json=CAMPAIGN, headers=harness.headers())).json()
     other_org = make_bank(harness.sessions)  # type: ignore[arg-type]
     with transaction(harness.sessions) as session:  # type: ignore[arg-type]
         other_key = api_keys.create_api_key(
-            session=session, org_id=other_org, key_in=ApiKeyCreate(name="x", role=Role.OPERATOR), actor=Actor.cli()
+            session=session,
+            org_id=other_org,
+            key_in=ApiKeyCreate(name="x", role=Role.OPERATOR),
+            actor=Actor.cli(),
         ).key
     for path in ("", "/progress", "/targets"):
-        assert (await harness.client.get(f"/api/v1/campaigns/{mine['id']}{path}", headers={"X-API-Key": other_key})).status_code == 404
-    assert (await harness.client.post(f"/api/v1/campaigns/{mine['id']}/start", headers={"X-API-Key": other_key})).status_code == 404
+        assert (
+            await harness.client.get(
+                f"/api/v1/campaigns/{mine['id']}{path}", headers={"X-API-Key": other_key}
+            )
+        ).status_code == 404
+    assert (
+        await harness.client.post(f"/api/v1/campaigns/{mine['id']}/start", headers={"X-API-Key": other_key})
+    ).status_code == 404
     assert harness.dialer.requests == []
 
 
@@ -173,7 +228,9 @@ async def test_compliance_check_route_is_audited(harness: Harness) -> None:
         harness.sessions,  # type: ignore[arg-type]
         harness.org_id,
         phone="+16025550131",
-        preferences=((PreferenceKind.INCONVENIENT_TIME, {"weekdays": [2], "start": "09:00", "end": "12:00"}),),
+        preferences=(
+            (PreferenceKind.INCONVENIENT_TIME, {"weekdays": [2], "start": "09:00", "end": "12:00"}),
+        ),
     )
     response = await harness.client.get(
         "/api/v1/compliance/check",
@@ -186,13 +243,19 @@ async def test_compliance_check_route_is_audited(harness: Harness) -> None:
     assert decision["reasons"][0].startswith("inconvenient_time")
     assert decision["next_allowed_at"].startswith("2026-07-15T19:00:00")
     with harness.sessions() as session:  # type: ignore[operator]
-        entry = session.scalars(sa.select(AuditLogEntry).where(AuditLogEntry.action == "compliance.check")).one()
+        entry = session.scalars(
+            sa.select(AuditLogEntry).where(AuditLogEntry.action == "compliance.check")
+        ).one()
         assert entry.actor_type.value == "api_key" and entry.entity_id == str(customer_id)
     naive = await harness.client.get(
-        "/api/v1/compliance/check", params={"customer_id": str(customer_id), "at": "2026-07-15T17:00:00"}, headers=harness.headers()
+        "/api/v1/compliance/check",
+        params={"customer_id": str(customer_id), "at": "2026-07-15T17:00:00"},
+        headers=harness.headers(),
     )
     assert naive.status_code == 422 and naive.json()["field"] == "at"
     other = make_bank(harness.sessions)  # type: ignore[arg-type]
     stranger, _ = add_customer(harness.sessions, other, phone="+16025550132")  # type: ignore[arg-type]
-    missing = await harness.client.get("/api/v1/compliance/check", params={"customer_id": str(stranger)}, headers=harness.headers())
+    missing = await harness.client.get(
+        "/api/v1/compliance/check", params={"customer_id": str(stranger)}, headers=harness.headers()
+    )
     assert missing.status_code == 404

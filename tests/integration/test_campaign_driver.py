@@ -4,6 +4,7 @@ disposition, stop at the attempt limit, and honor cease requests."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -110,7 +111,7 @@ async def test_campaign_dials_inside_the_window_and_retries_until_done(
             assert 8 <= local.hour < 21, local
         silent_times = [a.attempted_at for a in attempts if a.customer_id == silent]
         assert silent_times[0].astimezone(PHOENIX).hour == 8
-        gaps = [b - a for a, b in zip(silent_times, silent_times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(silent_times)]
         assert len(gaps) == 2 and all(
             timedelta(hours=4) <= gap < timedelta(hours=4, minutes=5) for gap in gaps
         )

@@ -96,13 +96,19 @@ def test_killed_driver_resumes_without_double_dials_or_lost_targets(
 
     phoenix = ZoneInfo("America/Phoenix")
     with sessions() as session:
-        targets = session.scalars(sa.select(CampaignTarget).where(CampaignTarget.campaign_id == campaign.id)).all()
+        targets = session.scalars(
+            sa.select(CampaignTarget).where(CampaignTarget.campaign_id == campaign.id)
+        ).all()
         assert len(targets) == TARGETS
         ledger = session.scalars(sa.select(CallAttempt).order_by(CallAttempt.attempted_at)).all()
         by_key = {attempt.idempotency_key: attempt for attempt in ledger}
         assert set(keys) <= set(by_key), "a dial the ledger does not know"
         for target in targets:
-            counted = [a for a in ledger if a.campaign_target_id == target.id and a.result is not AttemptResult.CANCELED]
+            counted = [
+                a
+                for a in ledger
+                if a.campaign_target_id == target.id and a.result is not AttemptResult.CANCELED
+            ]
             assert all(a.result is not AttemptResult.PENDING for a in counted)
             assert len(counted) == target.attempts <= MAX_ATTEMPTS
             if target.status is TargetStatus.DONE:
