@@ -63,6 +63,7 @@ _RUNTIME_NAMES = {
 }
 REPLAY_SCHEMA = 1  # ReplaySchema.V2: actions as one flat list with WhenAll/WhenAny compounds
 _OUT_OF_PROC = "\n\n$OutOfProcData$:"
+_EPISODES_PER_BATCH = 200  # bounds one transaction; the rest waits for the next batch
 
 OrchestratorFn = Callable[[DurableOrchestrationContext], Any]
 ActivityFn = Callable[[Any], Any]
@@ -150,6 +151,14 @@ class _Step:
     ended: set[tuple[str, int]] = field(default_factory=set)  # executions whose timers all died
     finished: dict[str, str] = field(default_factory=dict)  # instance -> runtime status
 
+    def merge(self, other: _Step) -> None:
+        self.ready |= other.ready
+        self.activities += other.activities
+        self.timers += other.timers
+        self.canceled |= other.canceled
+        self.ended |= other.ended
+        self.finished.update(other.finished)
+
 
 def replay(
     fn: OrchestratorFn,
@@ -200,6 +209,10 @@ class LocalDriver:
         self._db = ThreadPoolExecutor(1, thread_name_prefix="driver-db")  # the driver's own writes, in order
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="driver-activity")
         self._ready: set[str] = set()
+        # Events waiting to be written: (instance, execution or None, completed task or None, event). They are
+        # written with the next batch of episodes, in one transaction; one lost in a crash is an activity
+        # that runs again, a timer re-armed, or a call's end that a timeout settles.
+        self._deliveries: list[tuple[str, int | None, int | None, dict[str, Any]]] = []
         self._timers: list[tuple[datetime, int, str, int, int]] = []
         self._live_timers: set[tuple[str, int, int]] = set()
         self._sequence = itertools.count()
@@ -229,11 +242,12 @@ class LocalDriver:
         return bool(step.ready)
 
     async def raise_event(self, instance_id: str, name: str, data: Any = None) -> bool:
-        """Deliver an external event; False when the instance does not exist or has finished."""
+        """Deliver an external event (with the next batch; an instance that does not exist or has finished
+        ignores it)."""
         event = history_event(Ev.EVENT_RAISED, self.clock.now(), Name=name, Input=json.dumps(data))
-        step = await self._in_db(self._deliver, instance_id, None, None, event)
-        self._apply(step)
-        return bool(step.ready)
+        self._deliveries.append((instance_id, None, None, event))
+        self._wake.set()
+        return True
 
     async def status(self, instance_id: str) -> RunStatus | None:
         return await self._in_db(self._status, instance_id)
@@ -296,10 +310,11 @@ class LocalDriver:
             self._recovered = True
         while True:
             self._wake.clear()
-            while self._ready:
-                instance_id = min(self._ready)
-                self._ready.discard(instance_id)
-                self._apply(await self._in_db(self._episode, instance_id))
+            if self._ready or self._deliveries:
+                deliveries, ready = self._deliveries, self._ready
+                self._deliveries, self._ready = [], set()
+                self._apply(await self._in_db(self._batch, deliveries, ready))
+                continue
             if done is not None and done():
                 return
             now = self.clock.now()
@@ -311,10 +326,10 @@ class LocalDriver:
             if due:
                 for fire_at, _, instance_id, execution, task_id in due:
                     event = history_event(Ev.TIMER_FIRED, now, TimerId=task_id, FireAt=timestamp(fire_at))
-                    self._apply(await self._in_db(self._deliver, instance_id, execution, task_id, event))
+                    self._deliveries.append((instance_id, execution, task_id, event))
                 continue
             head = self._next_timer()
-            idle = not self._ready and not self._inflight and not self._outstanding
+            idle = not self._ready and not self._deliveries and not self._inflight and not self._outstanding
             virtual = getattr(self.clock, "virtual", False)
             if idle and head is not None and virtual:
                 self.clock.jump_to(head[0])  # type: ignore[attr-defined]
@@ -380,11 +395,9 @@ class LocalDriver:
                 Reason=str(exc)[:500],
                 Details=type(exc).__name__,
             )
-        try:
-            self._apply(await self._in_db(self._deliver, instance_id, execution, task_id, event))
-        finally:
-            self._inflight.pop((instance_id, execution, task_id), None)
-            self._wake.set()
+        self._deliveries.append((instance_id, execution, task_id, event))
+        self._inflight.pop((instance_id, execution, task_id), None)
+        self._wake.set()
 
     # --- Database steps (run one at a time on the driver's DB thread) -----------------------------------
 
@@ -438,23 +451,49 @@ class LocalDriver:
         session.flush()
         return _Step(ready={instance_id})
 
-    def _deliver(
-        self, instance_id: str, execution: int | None, task_id: int | None, event: dict[str, Any]
-    ) -> _Step:
+    def _deliver_in(
+        self,
+        row: OrchestrationInstance | None,
+        execution: int | None,
+        task_id: int | None,
+        event: dict[str, Any],
+    ) -> bool:
         """Append `event` to an active instance's inbox (dropping the work item it completes); stale events
-        (another execution, a finished instance) are dropped."""
+        (another execution, a finished instance, a work item already settled) are dropped."""
+        if row is None or row.runtime_status not in ACTIVE:
+            return False
+        if execution is not None and row.execution != execution:
+            return False
+        if task_id is not None:
+            if not any(item["task_id"] == task_id for item in row.work):
+                return False
+            row.work = [item for item in row.work if item["task_id"] != task_id]
+        row.inbox = [*row.inbox, event]
+        return True
+
+    def _batch(
+        self, deliveries: list[tuple[str, int | None, int | None, dict[str, Any]]], ready: set[str]
+    ) -> _Step:
+        """Write the buffered events and run every episode they (and `ready`) call for — children started
+        and parents notified on the way included — in one transaction."""
+        step = _Step()
         with transaction(self._sessions) as session:
-            row = self._row(session, instance_id)
-            if row is None or row.runtime_status not in ACTIVE:
-                return _Step()
-            if execution is not None and row.execution != execution:
-                return _Step()
-            if task_id is not None:
-                if not any(item["task_id"] == task_id for item in row.work):
-                    return _Step()
-                row.work = [item for item in row.work if item["task_id"] != task_id]
-            row.inbox = [*row.inbox, event]
-        return _Step(ready={instance_id})
+            for instance_id, execution, task_id, event in deliveries:
+                if self._deliver_in(self._row(session, instance_id), execution, task_id, event):
+                    ready.add(instance_id)
+            queue = sorted(ready)
+            for _ in range(_EPISODES_PER_BATCH):
+                if not queue:
+                    break
+                row = self._row(session, queue.pop(0))
+                if row is None or row.runtime_status not in ACTIVE or not row.inbox:
+                    continue
+                episode = self._episode_in(session, row)
+                session.flush()
+                step.merge(episode)
+                queue += sorted(episode.ready - set(queue))
+            step.ready = set(queue)
+        return step
 
     def _status(self, instance_id: str) -> RunStatus | None:
         with self._sessions() as session:
@@ -495,13 +534,6 @@ class LocalDriver:
                 step.timers.append(
                     (datetime.fromisoformat(item["fire_at"]), row.instance_id, row.execution, item["task_id"])
                 )
-
-    def _episode(self, instance_id: str) -> _Step:
-        with transaction(self._sessions) as session:
-            row = self._row(session, instance_id)
-            if row is None or row.runtime_status not in ACTIVE or not row.inbox:
-                return _Step()
-            return self._episode_in(session, row)
 
     def _episode_in(self, session: Session, row: OrchestrationInstance) -> _Step:
         now = self.clock.now()
