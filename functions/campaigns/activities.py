@@ -88,6 +88,8 @@ def claim_wave(value: Any, deps: CampaignDeps) -> dict[str, Any]:
             campaign_id=campaign_id,
             instance_id=payload["instance_id"],
             at=deps.clock.now(),
+            exclude=[uuid.UUID(target_id) for target_id in payload.get("exclude") or []],
+            limit=payload.get("limit"),
         )
     return wave.model_dump(mode="json")
 

@@ -45,6 +45,10 @@ MAX_INLINE_WAITS = 4
 CALL_TIMEOUT = timedelta(hours=2)  # longer than any call (the dialer caps call length below it)
 PAUSED_POLL = timedelta(hours=1)  # a paused run re-reads its state this often, should a resume event be lost
 MIN_SLEEP = timedelta(seconds=1)
+GENERATION_SHARE = (
+    2  # attempts a generation starts, in multiples of the concurrency, before continuing as new
+)
+REFILL_FRACTION = 10  # refill the window once a tenth of it (at least one slot) is free
 
 Task = Any  # azure.durable_functions.models.Task.TaskBase; untyped in the SDK
 Orchestration = Generator[Task, Any, Any]
@@ -69,10 +73,10 @@ class AttemptInput(BaseModel):
     run_instance_id: str
 
 
-def attempt_instance_id(run_instance_id: str, generation: int, target_id: uuid.UUID) -> str:
-    """One attempt orchestration per run, wave and target: the id (and so the attempt's idempotency key) is
-    the same every time the wave is replayed, and different in every other wave."""
-    return f"{run_instance_id}:w{generation}:{target_id.hex}"
+def attempt_instance_id(run_instance_id: str, generation: int, number: int, target_id: uuid.UUID) -> str:
+    """The `number`-th attempt started by a run generation: the id (and so the attempt's idempotency key) is
+    the same every time the generation is replayed, and new for every other attempt."""
+    return f"{run_instance_id}:g{generation}:{number}:{target_id.hex}"
 
 
 def _now(context: df.DurableOrchestrationContext) -> datetime:
@@ -81,18 +85,68 @@ def _now(context: df.DurableOrchestrationContext) -> datetime:
 
 
 def campaign_orchestrator(context: df.DurableOrchestrationContext) -> Orchestration:
-    """One generation of a campaign run."""
+    """One generation of a campaign run: a sliding window of at most the campaign's concurrency of attempts,
+    refilled from the due targets as attempts end, until the generation has started its share (then it
+    drains and continues as new, bounding the history), nothing is left (the run finishes), or nothing is
+    due (it sleeps until the earliest target is due, or a control event)."""
     run = RunInput.model_validate(context.get_input(expected_type=dict))
     if not run.planned:
         yield context.call_activity_with_retry(PLAN_ACTIVITY, TRANSIENT_RETRY, run.ids(), expected_type=dict)
         run = run.model_copy(update={"planned": True})
-    claimed = yield context.call_activity_with_retry(
-        CLAIM_ACTIVITY,
-        TRANSIENT_RETRY,
-        {**run.ids(), "instance_id": context.instance_id, "at": _now(context).isoformat()},
-        expected_type=dict,
-    )
-    wave = Wave.model_validate(claimed)
+    running: dict[uuid.UUID, Task] = {}
+    started = 0
+    wave = Wave(status="running", remaining=1)
+    capacity = budget = 1
+    while True:
+        free = capacity - len(running)
+        if (
+            wave.status == "running"
+            and started < budget
+            and (free >= max(1, capacity // REFILL_FRACTION) or not running)
+        ):
+            claimed = yield context.call_activity_with_retry(
+                CLAIM_ACTIVITY,
+                TRANSIENT_RETRY,
+                {
+                    **run.ids(),
+                    "instance_id": context.instance_id,
+                    "at": _now(context).isoformat(),
+                    "exclude": [str(target_id) for target_id in running],
+                    "limit": None if started == 0 else min(free, budget - started),
+                },
+                expected_type=dict,
+            )
+            wave = Wave.model_validate(claimed)
+            capacity = wave.capacity
+            budget = GENERATION_SHARE * capacity
+            for target in wave.targets:
+                running[target.target_id] = context.call_sub_orchestrator(
+                    ATTEMPT_ORCHESTRATOR,
+                    AttemptInput(
+                        organization_id=run.organization_id,
+                        campaign_id=run.campaign_id,
+                        target_id=target.target_id,
+                        run_instance_id=context.instance_id,
+                    ).model_dump(mode="json"),
+                    attempt_instance_id(context.instance_id, run.generation, started, target.target_id),
+                    expected_type=dict,
+                )
+                started += 1
+        if not running:
+            break
+        # Wait for an attempt to end — or, with room in the window, for the next target to come due.
+        waits = list(running.values())
+        timer = None
+        free = capacity - len(running)
+        if wave.status == "running" and free > 0 and started < budget and wave.next_due_at is not None:
+            timer = context.create_timer(max(wave.next_due_at, _now(context) + MIN_SLEEP))
+            waits.append(timer)
+        # Attempts settle their own failures; should one fail anyway, the database holds its target's state.
+        with contextlib.suppress(Exception):
+            yield context.task_any(waits)
+        if timer is not None and not timer.is_completed:
+            timer.cancel()
+        running = {target_id: task for target_id, task in running.items() if not task.is_completed}
     finished = wave.status in ("canceled", "superseded") or (
         wave.status == "running" and not wave.targets and wave.remaining == 0
     )
@@ -105,33 +159,16 @@ def campaign_orchestrator(context: df.DurableOrchestrationContext) -> Orchestrat
         )
         summary = yield context.call_activity(PROGRESS_ACTIVITY, run.ids(), expected_type=dict)
         return summary
-    if wave.targets:
-        children = [
-            context.call_sub_orchestrator(
-                ATTEMPT_ORCHESTRATOR,
-                AttemptInput(
-                    organization_id=run.organization_id,
-                    campaign_id=run.campaign_id,
-                    target_id=target.target_id,
-                    run_instance_id=context.instance_id,
-                ).model_dump(mode="json"),
-                attempt_instance_id(context.instance_id, run.generation, target.target_id),
-                expected_type=dict,
-            )
-            for target in wave.targets
-        ]
-        # Attempts settle their own failures; should one fail anyway, the next wave reads the state.
-        with contextlib.suppress(Exception):
-            yield context.task_all(children)
+    if started:
         yield context.call_activity(PROGRESS_ACTIVITY, run.ids(), expected_type=dict)
     else:
         now = _now(context)
         wake = now + PAUSED_POLL if wave.status == "paused" or wave.next_due_at is None else wave.next_due_at
-        timer = context.create_timer(max(wake, now + MIN_SLEEP))
+        sleep = context.create_timer(max(wake, now + MIN_SLEEP))
         control = context.wait_for_external_event(CONTROL_EVENT, expected_type=dict)
-        winner = yield context.task_any([timer, control])
+        winner = yield context.task_any([sleep, control])
         if winner is control:
-            timer.cancel()
+            sleep.cancel()
     context.continue_as_new(run.model_copy(update={"generation": run.generation + 1}).model_dump(mode="json"))
     return None
 

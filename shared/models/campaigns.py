@@ -239,13 +239,14 @@ class WaveTarget(PublicSchema):
 
 
 class Wave(PublicSchema):
-    """The targets due now (at most the campaign's concurrency), or why there are none: the run was paused,
-    canceled or superseded, or nothing is due before `next_due_at`."""
+    """The targets due now (at most the free room in the run's window), or why there are none: the run was
+    paused, canceled or superseded, or nothing is due before `next_due_at`."""
 
     status: Literal["running", "paused", "canceled", "superseded"]
     targets: list[WaveTarget] = Field(default_factory=list)
-    remaining: int = 0
+    remaining: int = 0  # targets not settled yet, those in flight included
     next_due_at: datetime | None = None
+    capacity: int = 1  # the campaign's maximum concurrent calls
 
 
 class DialRequest(PublicSchema):

@@ -574,20 +574,23 @@ def claim_wave(
     campaign_id: uuid.UUID,
     instance_id: str,
     at: datetime,
+    exclude: list[uuid.UUID] | None = None,
+    limit: int | None = None,
     lookahead: timedelta = timedelta(minutes=5),
 ) -> Wave:
-    """The targets due by `at + lookahead`, at most the campaign's concurrency, soonest first. A pure read
-    (waves are sequential, so no target is in two), except that a campaign past its end date cancels what
-    is left."""
+    """The targets due by `at + lookahead`, soonest first: at most `limit` (default: the campaign's
+    concurrency), none of `exclude` (the attempts the run has in flight). A pure read — the run never claims
+    a target it has in flight — except that a campaign past its end date cancels what is left."""
     row = _get_row(session, org_id, campaign_id)
+    capacity = row.max_concurrent_calls
     if row.instance_id != instance_id:
-        return Wave(status="superseded")
+        return Wave(status="superseded", capacity=capacity)
     if row.status is CampaignStatus.PAUSED:
-        return Wave(status="paused")
+        return Wave(status="paused", capacity=capacity)
     if row.status is CampaignStatus.CANCELED:
-        return Wave(status="canceled")
+        return Wave(status="canceled", capacity=capacity)
     if row.status is not CampaignStatus.RUNNING:
-        return Wave(status="superseded")
+        return Wave(status="superseded", capacity=capacity)
     schedule = CampaignSchedule.model_validate(row.schedule)
     zone = ZoneInfo(compliance.organization_settings(session=session, org_id=org_id).timezone)
     today = at.astimezone(zone).date()
@@ -603,9 +606,11 @@ def claim_wave(
     )
     if schedule.start_date is not None and today < schedule.start_date:
         opens = datetime.combine(schedule.start_date, time(0), tzinfo=zone).astimezone(UTC)
-        return Wave(status="running", remaining=remaining, next_due_at=opens)
+        return Wave(status="running", remaining=remaining, next_due_at=opens, capacity=capacity)
     waiting = sa.and_(
-        CampaignTarget.campaign_id == row.id, CampaignTarget.status.in_(WAITING_TARGET_STATUSES)
+        CampaignTarget.campaign_id == row.id,
+        CampaignTarget.status.in_(WAITING_TARGET_STATUSES),
+        CampaignTarget.id.not_in(exclude or []),
     )
     due = session.execute(
         sa.select(CampaignTarget.id, CampaignTarget.attempts)
@@ -620,7 +625,7 @@ def claim_wave(
             CampaignTarget.next_attempt_at,
             CampaignTarget.id,
         )
-        .limit(row.max_concurrent_calls)
+        .limit(capacity if limit is None else max(0, min(limit, capacity)))
     ).all()
     targets = [WaveTarget(target_id=target_id, attempts=tried) for target_id, tried in due]
     claimed = [target.target_id for target in targets]
@@ -629,7 +634,9 @@ def claim_wave(
             waiting, CampaignTarget.id.not_in(claimed)
         )
     )
-    return Wave(status="running", targets=targets, remaining=remaining, next_due_at=next_due)
+    return Wave(
+        status="running", targets=targets, remaining=remaining, next_due_at=next_due, capacity=capacity
+    )
 
 
 # --- The attempt gate, dialing and dispositions ------------------------------------------------------------
@@ -778,16 +785,18 @@ def _refuse(
     at: datetime,
 ) -> AttemptGate | None:
     """Why no call may be opened for the target now (the run, the target, the attempt limit, compliance)."""
+    skip = None
     if not active:
-        if target.status in (*WAITING_TARGET_STATUSES, TargetStatus.DIALING):
-            target.status = (
-                TargetStatus.CANCELED if campaign.status is CampaignStatus.CANCELED else TargetStatus.PENDING
-            )
-        return AttemptGate(
-            action="skip", reasons=[f"run_not_active: the campaign is {campaign.status.value}"]
-        )
-    if target.status in TERMINAL_TARGET_STATUSES:
-        return AttemptGate(action="skip", reasons=[f"target_settled: the target is {target.status.value}"])
+        if campaign.status is CampaignStatus.CANCELED and target.status in WAITING_TARGET_STATUSES:
+            target.status = TargetStatus.CANCELED
+        skip = f"run_not_active: the campaign is {campaign.status.value}"
+    elif target.status in TERMINAL_TARGET_STATUSES:
+        skip = f"target_settled: the target is {target.status.value}"
+    elif target.status in (TargetStatus.DIALING, TargetStatus.IN_CALL):
+        # Another attempt holds this target and settles it: never two calls to one target at once.
+        skip = "target_in_call: another attempt is in progress"
+    if skip is not None:
+        return AttemptGate(action="skip", reasons=[skip])
     if target.attempts >= campaign.max_attempts_per_target:
         target.status = TargetStatus.EXHAUSTED
         return AttemptGate(action="exhausted")

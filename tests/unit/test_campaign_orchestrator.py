@@ -16,8 +16,11 @@ from functions.campaigns import orchestrator as o
 
 NOW = datetime(2026, 7, 15, 15, 0, tzinfo=UTC)
 ORG, CAMPAIGN = uuid.UUID(int=1), uuid.UUID(int=2)
-T1, T2 = uuid.UUID(int=11), uuid.UUID(int=12)
+T1, T2, T3 = uuid.UUID(int=11), uuid.UUID(int=12), uuid.UUID(int=13)
 RUN = f"campaign-{CAMPAIGN}-run-1"
+
+
+PENDING = object()  # a responder's answer for a task that has not completed yet
 
 
 class FakeTask:
@@ -28,6 +31,7 @@ class FakeTask:
         self.value: Any = None
         self.error: Exception | None = None
         self.cancelled = False
+        self.is_completed = True
 
     @property
     def result(self) -> Any:
@@ -58,7 +62,9 @@ class RecordingContext:
     def _task(self, task: FakeTask) -> FakeTask:
         self.tasks.append(task)
         outcome = self._respond(task)
-        if isinstance(outcome, Exception):
+        if outcome is PENDING:
+            task.is_completed = False
+        elif isinstance(outcome, Exception):
             task.error = outcome
         else:
             task.value = outcome
@@ -130,34 +136,93 @@ def run_input(**overrides: Any) -> dict[str, Any]:
     }
 
 
-def test_first_generation_plans_claims_fans_out_and_continues(
+def claims(*waves: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    remaining = iter(waves)
+    return lambda: next(remaining)
+
+
+def finish_any(task: FakeTask) -> FakeTask:
+    """A `task_any` resolves with its first completed child, or completes the first one now."""
+    for child in task.payload:
+        if child.is_completed:
+            return child
+    first: FakeTask = task.payload[0]
+    first.is_completed, first.value = True, {"status": "done"}
+    return first
+
+
+def test_first_generation_plans_fills_its_window_and_continues(
     orchestrators: dict[str, Callable[..., Any]],
 ) -> None:
-    """Generation 0 plans, claims a wave, starts one attempt per target with a deterministic instance id,
-    waits for all, publishes progress and continues as generation 1 (already planned)."""
+    """Generation 0 plans, claims up to the campaign's concurrency, starts one attempt per target under an
+    id made of the run, the generation and the attempt's number, claims again as attempts end until it has
+    started its share (twice the concurrency), publishes progress and continues as generation 1."""
+    claim = claims(
+        {
+            "status": "running",
+            "targets": [{"target_id": str(T1), "attempts": 0}],
+            "remaining": 2,
+            "capacity": 1,
+        },
+        {
+            "status": "running",
+            "targets": [{"target_id": str(T2), "attempts": 1}],
+            "remaining": 2,
+            "capacity": 1,
+        },
+    )
 
     def respond(task: FakeTask) -> Any:
         if task.name == o.CLAIM_ACTIVITY:
-            return {"status": "running", "targets": [{"target_id": str(T1), "attempts": 0},
-                                                     {"target_id": str(T2), "attempts": 1}], "remaining": 2}  # fmt: skip
-        if task.kind == "all":
-            return [{"status": "done"}, {"status": "pending"}]
-        return {}
+            return claim()
+        if task.kind == "any":
+            return finish_any(task)
+        return {"status": "done"} if task.kind == "sub" else {}
 
     context = RecordingContext(run_input(), respond)
     assert drive(orchestrators[o.CAMPAIGN_ORCHESTRATOR], context) is None
     activities = [task.name for task in context.asked("activity")]
-    assert activities == [o.PLAN_ACTIVITY, o.CLAIM_ACTIVITY, o.PROGRESS_ACTIVITY]
-    claim = context.asked("activity")[1]
-    assert claim.payload == {"organization_id": str(ORG), "campaign_id": str(CAMPAIGN), "instance_id": RUN,
-                             "at": NOW.isoformat()}  # fmt: skip
+    assert activities == [o.PLAN_ACTIVITY, o.CLAIM_ACTIVITY, o.CLAIM_ACTIVITY, o.PROGRESS_ACTIVITY]
+    first, second = context.asked("activity")[1:3]
+    assert first.payload == {"organization_id": str(ORG), "campaign_id": str(CAMPAIGN), "instance_id": RUN,
+                             "at": NOW.isoformat(), "exclude": [], "limit": None}  # fmt: skip
+    assert second.payload["exclude"] == [] and second.payload["limit"] == 1
     subs = context.asked("sub")
-    assert [task.extra["instance_id"] for task in subs] == [f"{RUN}:w0:{T1.hex}", f"{RUN}:w0:{T2.hex}"]
+    assert [task.extra["instance_id"] for task in subs] == [f"{RUN}:g0:0:{T1.hex}", f"{RUN}:g0:1:{T2.hex}"]
     assert all(
         task.name == o.ATTEMPT_ORCHESTRATOR and task.payload["run_instance_id"] == RUN for task in subs
     )
-    assert context.asked("all")[0].payload == subs
     assert context.continued_with == run_input(generation=1, planned=True)
+
+
+def test_window_never_claims_a_target_in_flight(orchestrators: dict[str, Callable[..., Any]]) -> None:
+    """While an attempt is in flight its target is excluded from every claim; the window refills as others
+    end; with nothing left to claim and nothing in flight, the run finishes and returns its summary."""
+    claim = claims(
+        {"status": "running", "targets": [{"target_id": str(T1), "attempts": 0}, {"target_id": str(T2), "attempts": 0}],
+         "remaining": 3, "capacity": 2},
+        {"status": "running", "targets": [{"target_id": str(T3), "attempts": 0}], "remaining": 3, "capacity": 2},
+        {"status": "running", "targets": [], "remaining": 1, "capacity": 2},
+        {"status": "running", "targets": [], "remaining": 0, "capacity": 2},
+    )  # fmt: skip
+    summary = {"total": 3, "percent_done": 100.0}
+
+    def respond(task: FakeTask) -> Any:
+        if task.name == o.CLAIM_ACTIVITY:
+            return claim()
+        if task.kind == "sub":
+            return PENDING if task.payload["target_id"] == str(T2) else {"status": "done"}
+        if task.kind == "any":
+            return finish_any(task)
+        return summary if task.name == o.PROGRESS_ACTIVITY else {}
+
+    context = RecordingContext(run_input(planned=True), respond)
+    assert drive(orchestrators[o.CAMPAIGN_ORCHESTRATOR], context) == summary
+    claimed = [task.payload for task in context.asked("activity") if task.name == o.CLAIM_ACTIVITY]
+    assert [payload["exclude"] for payload in claimed] == [[], [str(T2)], [str(T2)], []]
+    assert [payload["limit"] for payload in claimed] == [None, 1, 1, 1]
+    assert [task.name for task in context.asked("activity")][-2:] == [o.FINISH_ACTIVITY, o.PROGRESS_ACTIVITY]
+    assert context.continued_with is None
 
 
 def test_nothing_due_sleeps_until_the_next_target_or_a_control_event(

@@ -71,16 +71,23 @@ def test_replay_is_blind_to_the_wall_clock(monkeypatch: pytest.MonkeyPatch) -> N
     assert replay_once(recorded)["actions"] == recorded["expected"]["actions"]
 
 
+def flatten(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every action, compound ones (WhenAll/WhenAny) opened up, in order."""
+    flat: list[dict[str, Any]] = []
+    for action in actions:
+        flat += flatten(action["compoundActions"]) if "compoundActions" in action else [action]
+    return flat
+
+
 def test_wave_generation_fans_out_one_attempt_per_target_and_continues() -> None:
-    """The recorded wave: plan, claim, one sub-orchestration per target (ids derived from the run, the
-    generation and the target), progress, then continue-as-new into generation 1."""
+    """The recorded generation: plan, claim, one sub-orchestration per target (ids made of the run, the
+    generation and the attempt's number), progress, then continue-as-new into generation 1."""
     recorded = RECORDED["run_wave_generation"]
-    actions = [action for group in recorded["expected"]["actions"] for action in group]
-    subs = [action for action in actions if action["actionType"] == 12 and action["compoundActions"]
-            and action["compoundActions"][0]["actionType"] == 2]  # fmt: skip
-    assert len(subs) == 1
-    instance_ids = [child["instanceId"] for child in subs[0]["compoundActions"]]
-    assert all(child_id.startswith(recorded["instance_id"] + ":w0:") for child_id in instance_ids)
+    actions = flatten([action for group in recorded["expected"]["actions"] for action in group])
+    subs = [action for action in actions if action["actionType"] == 2]
+    assert subs, "the recorded generation started attempts"
+    assert [sub["instanceId"].split(":")[1:3] for sub in subs] == [["g0", str(n)] for n in range(len(subs))]
+    assert all(sub["instanceId"].startswith(recorded["instance_id"] + ":") for sub in subs)
     continued = actions[-1]
     assert continued["actionType"] == 4
     assert (
