@@ -41,9 +41,15 @@ class FunctionContext(func.Context):
         return None
 
 
+_FUNCTIONS: dict[int, dict[str, Any]] = {}
+
+
 def functions_by_name(app: Any) -> dict[str, Any]:
-    """`app.get_functions()` validates names on each call: call it once per app object."""
-    return {function.get_function_name(): function for function in app.get_functions()}
+    """`app.get_functions()` validates names on each call, so it can run once per app object: the answer is
+    kept for every later caller (any test module)."""
+    if id(app) not in _FUNCTIONS:
+        _FUNCTIONS[id(app)] = {function.get_function_name(): function for function in app.get_functions()}
+    return _FUNCTIONS[id(app)]
 
 
 def http_request(
