@@ -174,6 +174,36 @@ export interface ArrangementPublic {
   idempotency_key: string;
   created_at: string;
 }
+/**
+ * What the attempt gate decided: `dial` (the call row and ledger entry exist; `request` says what to
+ * dial; `placed` when an earlier execution already dialed it), `wait` until `next_allowed_at`, `blocked`
+ * for good, `skip` (the run is paused, canceled or superseded), `exhausted`, or `failed` (dialing was
+ * interrupted in a way that cannot be retried safely; the attempt counts).
+ */
+export interface AttemptGate {
+  action: "dial" | "wait" | "blocked" | "skip" | "exhausted" | "failed";
+  request: DialRequest | null;
+  placed: boolean;
+  next_allowed_at: string | null;
+  reasons: string[];
+}
+/**
+ * Everything a dialer needs to place one campaign call (the call row already exists).
+ */
+export interface DialRequest {
+  call_id: string;
+  organization_id: string;
+  campaign_id: string;
+  campaign_target_id: string;
+  customer_id: string;
+  account_id: string;
+  to_number: string;
+  from_number: string | null;
+  behavioral_tactic_id: string | null;
+  orchestration_instance_id: string;
+  idempotency_key: string;
+  attempt_number: number;
+}
 export interface AuditLogEntryPublic {
   id: string;
   actor_type: ActorType;
@@ -796,6 +826,10 @@ export interface CustomerUpdate {
   language?: string | null;
   legal_hold?: boolean | null;
 }
+export interface DialReceipt {
+  call_sid: string | null;
+  status: CallStatus;
+}
 /**
  * Gentler bounds for a customer who states financial hardship.
  */
@@ -975,6 +1009,10 @@ export interface PaymentPublic {
   processed_at: string | null;
   created_at: string;
 }
+export interface PlanReport {
+  total: number;
+  added: number;
+}
 export interface PromptCreate {
   name: string;
   environment?: string;
@@ -1002,6 +1040,22 @@ export interface PromptUpdate {
     [k: string]: string;
   } | null;
   is_active?: boolean | null;
+}
+/**
+ * What one organization's purge removed: transcript entries (speech, tool payloads, events) and
+ * recording references of calls that ended before `cutoff`, for customers not on legal hold.
+ */
+export interface RetentionPurged {
+  organization_id: string;
+  cutoff: string;
+  calls: number;
+  transcript_entries: number;
+  recordings: number;
+  held_back_calls: number;
+}
+export interface RetentionReport {
+  at: string;
+  organizations: RetentionPurged[];
 }
 /**
  * A call's live state, kept in the cache under `agent:session:{call_id}` with a 10-minute TTL that
@@ -1086,6 +1140,14 @@ export interface TacticUpdate {
   config?: TacticConfigIn | null;
   is_active?: boolean | null;
 }
+export interface TargetOutcome {
+  target_id: string;
+  status: TargetStatus;
+  attempt_result: AttemptResult | null;
+  outcome: string | null;
+  next_attempt_at: string | null;
+  reasons: string[];
+}
 /**
  * One thing that happened on a call. Text and tool payloads must already be masked by the caller
  * (the agent's recorder masks card digits and security codes before anything is stored).
@@ -1103,4 +1165,19 @@ export interface TranscriptEntryCreate {
   } | null;
   event_type?: string | null;
   timestamp?: string | null;
+}
+/**
+ * The targets due now (at most the free room in the run's window), or why there are none: the run was
+ * paused, canceled or superseded, or nothing is due before `next_due_at`.
+ */
+export interface Wave {
+  status: "running" | "paused" | "canceled" | "superseded";
+  targets: WaveTarget[];
+  remaining: number;
+  next_due_at: string | null;
+  capacity: number;
+}
+export interface WaveTarget {
+  target_id: string;
+  attempts: number;
 }
