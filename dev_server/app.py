@@ -14,7 +14,7 @@ from starlette.types import Scope
 
 from agent_host.app import AgentHost
 from agent_host.live_events import mount_live_events
-from dev_server.campaigns import build_local_campaigns, serving
+from dev_server.campaigns import AgentUrlSlot, agent_for_simulation, build_local_campaigns, serving
 from functions.api.app import create_api
 from shared.config import get_settings
 from shared.runtime import Runtime, build_runtime
@@ -51,11 +51,14 @@ def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastA
             settings, service_name="archer-local"
         )  # before the runtime: its engine gets traced
         runtime = build_runtime(settings)
-    driver, campaign_runs = build_local_campaigns(runtime)
+    agent_url = AgentUrlSlot()
+    driver, campaign_runs = build_local_campaigns(runtime, agent_url=agent_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with serving(driver):
+        async with agent_for_simulation(runtime) as url, serving(driver):
+            if url is not None:
+                agent_url.set(url)
             yield
         await live_events.aclose()
         await runtime.aclose()

@@ -103,16 +103,12 @@ def campaign_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from dev_server.campaigns import build_local_campaigns
-    from functions.campaigns import control
+    from dev_server.campaigns import agent_for_simulation, build_local_campaigns
     from functions.campaigns.driver import VirtualClock
     from shared.db.engine import make_session_factory
     from shared.db.tables import Campaign
-    from shared.domain import CampaignStatus
     from shared.integrations.cache import make_cache
-    from shared.models.audit import Actor
     from shared.runtime import Runtime
-    from shared.services import campaigns
 
     engine = open_engine(settings)
     require_migrated(engine)
@@ -124,43 +120,16 @@ async def _simulate(args: argparse.Namespace, settings: Settings) -> int:
         cache=make_cache(settings.redis_url),
     )
     clock = VirtualClock(args.start_at or datetime.now(UTC))
-    driver, runs = build_local_campaigns(runtime, clock=clock)
     try:
-        with runtime.sessions() as session:
-            campaign = campaigns.get_campaign(session=session, org_id=org_id, campaign_id=args.id)
-        local = None if campaign.instance_id is None else await runs.status(campaign.instance_id)
-        if campaign.status in (CampaignStatus.RUNNING, CampaignStatus.PAUSED):
-            if local is None or local.runtime_status not in ("Pending", "Running"):
-                raise Conflict(f"campaign {args.id} is {campaign.status.value} in another engine", field="id")
-            instance_id = campaign.instance_id
-            print(f"resuming {instance_id}", file=sys.stderr)
-        else:
-            started = await control.start_campaign(
-                sessions=runtime.sessions, runs=runs, org_id=org_id, campaign_id=args.id, actor=Actor.cli(),
-                at=clock.now(),
-            )  # fmt: skip
-            instance_id = started.instance_id
-        assert instance_id is not None
-        began, wall = clock.now(), time.monotonic()
-        watcher = asyncio.get_running_loop().create_task(
-            _progress_bar(runtime, org_id, args.id, quiet=args.quiet)
-        )
-        try:
-            await driver.run_until_finished(instance_id)
-        finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-        with runtime.sessions() as session:
-            progress = campaigns.get_progress(session=session, org_id=org_id, campaign_id=args.id)
-        summary = {
-            **progress.model_dump(mode="json"),
-            "virtual_start": began.isoformat(),
-            "virtual_end": clock.now().isoformat(),
-            "wall_seconds": round(time.monotonic() - wall, 2),
-        }
+        async with agent_for_simulation(runtime) as agent_url:
+            driver, runs = build_local_campaigns(runtime, clock=clock, agent_url=agent_url)
+            try:
+                summary = await _drive(
+                    args, runtime=runtime, driver=driver, runs=runs, org_id=org_id, clock=clock
+                )
+            finally:
+                await driver.aclose()
     finally:
-        await driver.aclose()
         await runtime.aclose()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -203,6 +172,49 @@ async def _progress_bar(runtime: Any, org_id: uuid.UUID, campaign_id: uuid.UUID,
             progress = await asyncio.to_thread(read)
             bar.n = sum(progress.counts[k] for k in ("done", "blocked", "exhausted", "canceled"))
             bar.close()
+
+
+async def _drive(
+    args: argparse.Namespace, *, runtime: Any, driver: Any, runs: Any, org_id: uuid.UUID, clock: Any
+) -> dict[str, Any]:
+    from functions.campaigns import control
+    from shared.domain import CampaignStatus
+    from shared.models.audit import Actor
+    from shared.services import campaigns
+
+    with runtime.sessions() as session:
+        campaign = campaigns.get_campaign(session=session, org_id=org_id, campaign_id=args.id)
+    local = None if campaign.instance_id is None else await runs.status(campaign.instance_id)
+    if campaign.status in (CampaignStatus.RUNNING, CampaignStatus.PAUSED):
+        if local is None or local.runtime_status not in ("Pending", "Running"):
+            raise Conflict(f"campaign {args.id} is {campaign.status.value} in another engine", field="id")
+        instance_id = campaign.instance_id
+        print(f"resuming {instance_id}", file=sys.stderr)
+    else:
+        started = await control.start_campaign(
+            sessions=runtime.sessions, runs=runs, org_id=org_id, campaign_id=args.id, actor=Actor.cli(),
+            at=clock.now(),
+        )  # fmt: skip
+        instance_id = started.instance_id
+    assert instance_id is not None
+    began, wall = clock.now(), time.monotonic()
+    watcher = asyncio.get_running_loop().create_task(
+        _progress_bar(runtime, org_id, args.id, quiet=args.quiet)
+    )
+    try:
+        await driver.run_until_finished(instance_id)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    with runtime.sessions() as session:
+        progress = campaigns.get_progress(session=session, org_id=org_id, campaign_id=args.id)
+    return {
+        **progress.model_dump(mode="json"),
+        "virtual_start": began.isoformat(),
+        "virtual_end": clock.now().isoformat(),
+        "wall_seconds": round(time.monotonic() - wall, 2),
+    }
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from functions.campaigns.activities import CampaignDeps, Clock, RealClock
 from functions.campaigns.driver import LocalCampaignRuns, LocalDriver, Registry
+from shared.db.engine import transaction
+from shared.domain import CallStatus
 from shared.errors import ExternalServiceError
-from shared.models.campaigns import DialReceipt, DialRequest
+from shared.models.campaigns import CALL_COMPLETED_EVENT, CallCompleted, DialReceipt, DialRequest
 from shared.runtime import Runtime
+from shared.services import campaigns
+
+AgentUrl = str | Callable[[], Awaitable[str]]
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +44,148 @@ class SimulatorUnavailable:
         )
 
 
-def make_simulated_dialer(runtime: Runtime, driver: LocalDriver) -> Any:
-    """The simulated-customer dialer, or `SimulatorUnavailable` until the agent host's simulator ships."""
+# Who answers a simulated campaign call. The carrier's side (no answer, busy) is decided here; whoever
+# picks up is a persona of the agent host's simulator talking to the real agent over the Line protocol.
+PICKUP = (("no_answer", 22), ("busy", 5), ("answered", 73))
+PERSONA_MIX = (
+    ("cooperative_payer", 22), ("needs_plan", 14), ("settlement_seeker", 9), ("hardship", 9),
+    ("hostile_refuser", 8), ("voicemail", 16), ("busy_callback", 6), ("wrong_person", 4), ("disputes_debt", 4),
+    ("asks_for_human", 3), ("stop_calling", 2), ("fails_verification", 3),
+)  # fmt: skip
+
+
+def _pick(choices: tuple[tuple[str, int], ...], *key: object) -> str:
+    """A deterministic weighted choice: the same customer and attempt always get the same answer."""
+    digest = hashlib.blake2b(":".join(str(part) for part in key).encode(), digest_size=8).digest()
+    point = int.from_bytes(digest, "big") % sum(weight for _, weight in choices)
+    for name, weight in choices:
+        if point < weight:
+            return name
+        point -= weight
+    raise AssertionError("unreachable")
+
+
+class SimulatedCustomerDialer:
+    """Places campaign calls with simulated customers: the call runs in the background on the driver (so the
+    virtual clock waits for it), its end is written on the call row as Twilio's status callback would, and
+    `call_completed` is raised on the attempt's orchestration."""
+
+    def __init__(self, *, sessions: sessionmaker[Session], host: LocalDriver, agent_url: AgentUrl) -> None:
+        self._sessions, self._host, self._agent_url = sessions, host, agent_url
+        self.findings: list[Any] = []  # the agent host's auditor findings, for the benchmark's report
+
+    async def dial(self, request: DialRequest) -> DialReceipt:
+        self._host.spawn(self._call(request))
+        return DialReceipt(call_sid=None, status=CallStatus.RINGING)
+
+    async def _call(self, request: DialRequest) -> None:
+        from agent_host.simulator import run_simulated_call
+
+        fate = _pick(PICKUP, request.customer_id, request.attempt_number, "pickup")
+        completed: CallCompleted
+        if fate != "answered":
+            await asyncio.sleep(0.05)
+            status = CallStatus.NO_ANSWER if fate == "no_answer" else CallStatus.BUSY
+            completed = CallCompleted(call_id=request.call_id, status=status)
+        else:
+            persona = _pick(PERSONA_MIX, request.customer_id, request.attempt_number, "persona")
+            url = self._agent_url if isinstance(self._agent_url, str) else await self._agent_url()
+            try:
+                result = await run_simulated_call(
+                    agent_url=url,
+                    persona=persona,
+                    metadata={
+                        "organization_id": str(request.organization_id),
+                        "customer_id": str(request.customer_id),
+                        "call_id": str(request.call_id),
+                        "campaign_id": str(request.campaign_id),
+                        "campaign_target_id": str(request.campaign_target_id),
+                        "direction": "outbound",
+                        "to": request.to_number,
+                    },
+                    sessions=self._sessions,
+                    timeout=30.0,
+                )
+            except Exception as exc:  # a simulated call that breaks is a failed call, not a stuck one
+                logger.warning("simulated call %s failed: %s", request.call_id, exc)
+                completed = CallCompleted(call_id=request.call_id, status=CallStatus.FAILED)
+            else:
+                self.findings += list(result.findings)
+                completed = CallCompleted(
+                    call_id=request.call_id,
+                    status=CallStatus.COMPLETED,
+                    outcome=result.outcome,
+                    answered_by="machine_end_beep" if persona == "voicemail" else "human",
+                    duration_seconds=max(1, result.turns * 6),
+                )
+        ended = self._host.clock.now()
+
+        def write() -> None:
+            with transaction(self._sessions) as session:
+                campaigns.record_call_end(
+                    session=session, org_id=request.organization_id, call_id=request.call_id, completed=completed,
+                    ended_at=ended,
+                )  # fmt: skip
+
+        await asyncio.to_thread(write)
+        await self._host.raise_event(
+            request.orchestration_instance_id, CALL_COMPLETED_EVENT, completed.model_dump(mode="json")
+        )
+
+
+def simulator_available() -> bool:
     try:
-        import agent_host.simulator  # noqa: F401 - probing for the optional agent host
+        import agent_host.simulator  # noqa: F401 - probing for the agent host's simulator
     except ImportError:
-        logger.info("campaign calls: agent_host.simulator is not installed; simulated calls are refused")
+        return False
+    return True
+
+
+class AgentUrlSlot:
+    """The agent host's URL, known once the server's lifespan has started it (calls wait for it)."""
+
+    def __init__(self) -> None:
+        self._url: asyncio.Future[str] | None = None
+
+    def _future(self) -> asyncio.Future[str]:
+        if self._url is None:
+            self._url = asyncio.get_running_loop().create_future()
+        return self._url
+
+    def set(self, url: str) -> None:
+        if not self._future().done():
+            self._future().set_result(url)
+
+    async def __call__(self) -> str:
+        return await self._future()
+
+
+@contextlib.asynccontextmanager
+async def agent_for_simulation(runtime: Runtime) -> AsyncIterator[str | None]:
+    """Serve the agent host on a loopback port for simulated calls, yielding its URL (None without it)."""
+    if not simulator_available():
+        yield None
+        return
+    from agent_host.simulator import serve_agent_host
+
+    async with serve_agent_host(runtime) as url:
+        yield url
+
+
+def make_simulated_dialer(runtime: Runtime, driver: LocalDriver, agent_url: AgentUrl | None) -> Any:
+    """The simulated-customer dialer, or `SimulatorUnavailable` when the agent host's simulator is missing
+    or no agent URL was given."""
+    if agent_url is None or not simulator_available():
+        logger.info("campaign calls: no simulated customers here (agent host simulator or URL missing)")
         return SimulatorUnavailable()
-    return SimulatorUnavailable()
+    return SimulatedCustomerDialer(sessions=runtime.sessions, host=driver, agent_url=agent_url)
 
 
 def build_local_campaigns(
-    runtime: Runtime, *, clock: Clock | None = None, threads: int = 4
+    runtime: Runtime, *, clock: Clock | None = None, agent_url: AgentUrl | None = None, threads: int = 4
 ) -> tuple[LocalDriver, LocalCampaignRuns]:
-    """A driver over the runtime's database and event bus, dialing simulated customers."""
+    """A driver over the runtime's database and event bus, dialing simulated customers through the agent
+    host at `agent_url` (a `ws://.../ws` URL, or an async function returning it once it serves)."""
     clock = clock or RealClock()
     deps = CampaignDeps(
         sessions=runtime.sessions, dialer=SimulatorUnavailable(), clock=clock, bus=runtime.cache
@@ -57,7 +193,7 @@ def build_local_campaigns(
     driver = LocalDriver(
         sessions=runtime.sessions, registry=Registry.for_campaigns(deps), clock=clock, threads=threads
     )
-    deps.dialer = make_simulated_dialer(runtime, driver)
+    deps.dialer = make_simulated_dialer(runtime, driver, agent_url)
     return driver, LocalCampaignRuns(driver)
 
 
