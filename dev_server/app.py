@@ -52,7 +52,7 @@ def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastA
         )  # before the runtime: its engine gets traced
         runtime = build_runtime(settings)
     agent_url = AgentUrlSlot()
-    driver, campaign_runs = build_local_campaigns(runtime, agent_url=agent_url)
+    driver, campaign_runs, _ = build_local_campaigns(runtime, agent_url=agent_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -122,7 +122,7 @@ async def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     clock = VirtualClock(args.start_at or datetime.now(UTC))
     try:
         async with agent_for_simulation(runtime) as agent_url:
-            driver, runs = build_local_campaigns(runtime, clock=clock, agent_url=agent_url)
+            driver, runs, _ = build_local_campaigns(runtime, clock=clock, agent_url=agent_url)
             try:
                 summary = await _drive(
                     args, runtime=runtime, driver=driver, runs=runs, org_id=org_id, clock=clock

@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -181,9 +181,15 @@ def make_simulated_dialer(runtime: Runtime, driver: LocalDriver, agent_url: Agen
     return SimulatedCustomerDialer(sessions=runtime.sessions, host=driver, agent_url=agent_url)
 
 
+class LocalCampaigns(NamedTuple):
+    driver: LocalDriver
+    runs: LocalCampaignRuns
+    dialer: Any  # SimulatedCustomerDialer or SimulatorUnavailable
+
+
 def build_local_campaigns(
     runtime: Runtime, *, clock: Clock | None = None, agent_url: AgentUrl | None = None, threads: int = 4
-) -> tuple[LocalDriver, LocalCampaignRuns]:
+) -> LocalCampaigns:
     """A driver over the runtime's database and event bus, dialing simulated customers through the agent
     host at `agent_url` (a `ws://.../ws` URL, or an async function returning it once it serves)."""
     clock = clock or RealClock()
@@ -194,7 +200,7 @@ def build_local_campaigns(
         sessions=runtime.sessions, registry=Registry.for_campaigns(deps), clock=clock, threads=threads
     )
     deps.dialer = make_simulated_dialer(runtime, driver, agent_url)
-    return driver, LocalCampaignRuns(driver)
+    return LocalCampaigns(driver, LocalCampaignRuns(driver), deps.dialer)
 
 
 @contextlib.asynccontextmanager

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
 from cronsim import CronSim
 from sqlalchemy.orm import Session
 
-from shared.db.base import utcnow
+from shared.db.base import UTCDateTime, utcnow
 from shared.db.tables import (
     Account,
     BehavioralTactic,
@@ -475,11 +477,23 @@ def due_schedules(*, session: Session, at: datetime) -> list[tuple[uuid.UUID, uu
 # --- Targeting and planning --------------------------------------------------------------------------------
 
 
+def arm_point(campaign_id: uuid.UUID, account_id: uuid.UUID) -> int:
+    """Where an account falls in a campaign's split: the first 60 bits of md5("<campaign>:<account>"), as
+    PostgreSQL computes it too when it plans in SQL (`_sql_arm_point`). Not a security use of md5."""
+    digest = hashlib.md5(f"{campaign_id}:{account_id}".encode(), usedforsecurity=False).hexdigest()
+    return int(digest[:15], 16)
+
+
+def _sql_arm_point(campaign_id: uuid.UUID, account_id: sa.ColumnElement[uuid.UUID]) -> sa.ColumnElement[int]:
+    text = sa.literal(f"{campaign_id}:") + sa.cast(account_id, sa.Text)
+    hexdigits = sa.func.substr(sa.func.md5(text), 1, 15)
+    return sa.cast(sa.cast(sa.literal("x") + hexdigits, sa.dialects.postgresql.BIT(60)), sa.BigInteger)
+
+
 def assign_tactic(campaign_id: uuid.UUID, account_id: uuid.UUID, shares: list[TacticShare]) -> str:
-    """The tactic arm of an account: a hash of (campaign, account) into the weighted split. The same account
-    always lands in the same arm of the same split, so re-planning never reshuffles the experiment."""
-    digest = hashlib.blake2b(f"{campaign_id}:{account_id}".encode(), digest_size=8).digest()
-    point = int.from_bytes(digest, "big") % sum(share.weight for share in shares)
+    """The tactic arm of an account: its point (`arm_point`) in the weighted split. The same account always
+    lands in the same arm of the same split, and a target keeps the arm it was planned with."""
+    point = arm_point(campaign_id, account_id) % sum(share.weight for share in shares)
     for share in shares:
         if point < share.weight:
             return share.tactic_name
@@ -514,7 +528,10 @@ def _targeting_query(org_id: uuid.UUID, targeting: Targeting) -> sa.Select[uuid.
 
 def plan_targets(*, session: Session, org_id: uuid.UUID, campaign_id: uuid.UUID) -> PlanReport:
     """Add a target for every account the targeting matches that the campaign does not have yet, each with
-    its A/B tactic (the arm's current version). Existing targets keep their tactic. Idempotent."""
+    its A/B tactic (the arm's current version). Existing targets keep their tactic. Idempotent.
+
+    PostgreSQL plans in one INSERT ... SELECT (the arm computed in SQL by the same rule); elsewhere the rows
+    are built here."""
     row = _get_row(session, org_id, campaign_id)
     shares = [TacticShare.model_validate(share) for share in row.tactic_split]
     tactic_ids: dict[str, uuid.UUID | None] = {}
@@ -522,24 +539,82 @@ def plan_targets(*, session: Session, org_id: uuid.UUID, campaign_id: uuid.UUID)
         tactic = versions.latest(session, BehavioralTactic, org_id, share.tactic_name, active_only=True)
         tactic_ids[share.tactic_name] = None if tactic is None else tactic.id
     targeted = _targeting_query(org_id, Targeting.model_validate(row.targeting)).subquery()
-    new_accounts = session.execute(
-        sa.select(targeted.c.id, targeted.c.customer_id)
-        .outerjoin(
-            CampaignTarget,
-            sa.and_(CampaignTarget.campaign_id == row.id, CampaignTarget.account_id == targeted.c.id),
+    if session.get_bind().dialect.name == "postgresql":
+        added = _plan_in_sql(session, org_id, row.id, new=targeted, shares=shares, tactic_ids=tactic_ids)
+    else:
+        unplanned = (
+            sa.select(targeted.c.id, targeted.c.customer_id)
+            .outerjoin(
+                CampaignTarget,
+                sa.and_(CampaignTarget.campaign_id == row.id, CampaignTarget.account_id == targeted.c.id),
+            )
+            .where(CampaignTarget.id.is_(None))
         )
-        .where(CampaignTarget.id.is_(None))
-        .order_by(targeted.c.id)
-    ).all()
+        accounts = [(account_id, customer_id) for account_id, customer_id in session.execute(unplanned)]
+        added = _plan_in_python(
+            session, org_id, row.id, new_accounts=accounts, shares=shares, tactic_ids=tactic_ids
+        )
+    total = session.scalar(sa.select(sa.func.count()).where(CampaignTarget.campaign_id == row.id)) or 0
+    return PlanReport(total=total, added=added)
+
+
+def _plan_in_sql(
+    session: Session,
+    org_id: uuid.UUID,
+    campaign_id: uuid.UUID,
+    *,
+    new: sa.Subquery,
+    shares: list[TacticShare],
+    tactic_ids: dict[str, uuid.UUID | None],
+) -> int:
+    point = _sql_arm_point(campaign_id, new.c.id) % sum(share.weight for share in shares)
+    arms, bound = [], 0
+    for share in shares:
+        bound += share.weight
+        arms.append((point < bound, sa.literal(tactic_ids[share.tactic_name], sa.Uuid())))
     now = utcnow()
-    values = [
+    columns = ["id", "organization_id", "campaign_id", "customer_id", "account_id", "behavioral_tactic_id",
+               "status", "attempts", "blocked_reasons", "created_at", "updated_at"]  # fmt: skip
+    select = sa.select(
+        sa.func.gen_random_uuid(),
+        sa.literal(org_id, sa.Uuid()),
+        sa.literal(campaign_id, sa.Uuid()),
+        new.c.customer_id,
+        new.c.id,
+        sa.case(*arms),
+        sa.literal(TargetStatus.PENDING.value),
+        sa.literal(0),
+        sa.cast(sa.literal("[]"), sa.dialects.postgresql.JSONB),
+        sa.literal(now, UTCDateTime()),
+        sa.literal(now, UTCDateTime()),
+    )
+    before = session.scalar(sa.select(sa.func.count()).where(CampaignTarget.campaign_id == campaign_id)) or 0
+    # ON CONFLICT rather than an anti-join: the unique (campaign, account) index skips what is planned, and
+    # no plan ever scans the table it is filling.
+    insert = sa.dialects.postgresql.insert(CampaignTarget).from_select(columns, select)
+    session.execute(insert.on_conflict_do_nothing(index_elements=["campaign_id", "account_id"]))
+    after = session.scalar(sa.select(sa.func.count()).where(CampaignTarget.campaign_id == campaign_id)) or 0
+    return after - before
+
+
+def _plan_in_python(
+    session: Session,
+    org_id: uuid.UUID,
+    campaign_id: uuid.UUID,
+    *,
+    new_accounts: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    shares: list[TacticShare],
+    tactic_ids: dict[str, uuid.UUID | None],
+) -> int:
+    now = utcnow()
+    values: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
             "organization_id": org_id,
-            "campaign_id": row.id,
+            "campaign_id": campaign_id,
             "customer_id": customer_id,
             "account_id": account_id,
-            "behavioral_tactic_id": tactic_ids[assign_tactic(row.id, account_id, shares)],
+            "behavioral_tactic_id": tactic_ids[assign_tactic(campaign_id, account_id, shares)],
             "status": TargetStatus.PENDING,
             "attempts": 0,
             "blocked_reasons": [],
@@ -548,10 +623,9 @@ def plan_targets(*, session: Session, org_id: uuid.UUID, campaign_id: uuid.UUID)
         }
         for account_id, customer_id in new_accounts
     ]
-    for start in range(0, len(values), 5000):
-        session.execute(sa.insert(CampaignTarget), values[start : start + 5000])
-    total = session.scalar(sa.select(sa.func.count()).where(CampaignTarget.campaign_id == row.id)) or 0
-    return PlanReport(total=total, added=len(values))
+    for start in range(0, len(values), 20_000):
+        session.execute(sa.insert(CampaignTarget), values[start : start + 20_000])
+    return len(values)
 
 
 def campaign_rules(session: Session, org_id: uuid.UUID, campaign: Campaign) -> CallingRules:
