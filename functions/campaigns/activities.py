@@ -28,6 +28,7 @@ from functions.campaigns.orchestrator import (
     RECORD_ACTIVITY,
 )
 from functions.campaigns.ports import Dialer
+from shared import telemetry
 from shared.db.engine import transaction
 from shared.errors import ExternalServiceError
 from shared.integrations.cache import EventBus
@@ -169,7 +170,8 @@ def _record(payload: dict[str, Any], deps: CampaignDeps) -> dict[str, Any]:
 async def record_disposition(value: Any, deps: CampaignDeps) -> dict[str, Any]:
     payload = _payload(value)
     outcome = await asyncio.to_thread(_record, payload, deps)
-    await _publish(payload, deps)
+    settled = outcome["status"] in {status.value for status in campaigns.TERMINAL_TARGET_STATUSES}
+    await _publish(payload, deps, settled_status=outcome["status"] if settled else None)
     return outcome
 
 
@@ -195,8 +197,15 @@ def _progress(payload: dict[str, Any], deps: CampaignDeps) -> dict[str, Any]:
         )
 
 
-async def _publish(payload: dict[str, Any], deps: CampaignDeps) -> dict[str, Any]:
+async def _publish(
+    payload: dict[str, Any], deps: CampaignDeps, *, settled_status: str | None = None
+) -> dict[str, Any]:
+    """The campaign's progress as a live event and as the `archer.campaign.*` metrics."""
     progress = await asyncio.to_thread(_progress, payload, deps)
+    settled = sum(progress["counts"][status.value] for status in campaigns.TERMINAL_TARGET_STATUSES)
+    telemetry.record_campaign_progress(
+        payload["campaign_id"], finished=settled, total=progress["total"], status=settled_status
+    )
     if deps.bus is not None:
         counts = {**progress["counts"], **{f"outcome:{k}": v for k, v in progress["outcomes"].items()}}
         await live.publish(

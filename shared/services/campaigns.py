@@ -20,6 +20,7 @@ import sqlalchemy.dialects.postgresql
 from cronsim import CronSim
 from sqlalchemy.orm import Session
 
+from shared import telemetry
 from shared.db.base import UTCDateTime, utcnow
 from shared.db.tables import (
     Account,
@@ -884,6 +885,8 @@ def _refuse(
     )
     if decision.allowed:
         return None
+    for code in decision.codes:
+        telemetry.record_compliance_block(code, campaign_id=campaign.id)
     target.blocked_reasons = decision.reasons
     if decision.next_allowed_at is None:
         target.status, target.next_attempt_at = TargetStatus.BLOCKED, None
