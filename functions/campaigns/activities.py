@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,10 @@ class CampaignDeps:
     dialer: Dialer
     clock: Clock = field(default_factory=RealClock)
     bus: EventBus | None = None
+    # Live progress after each call is throttled to one event per campaign per this many (real) seconds;
+    # settling a target and the run's own progress steps always publish.
+    progress_every: float = 1.0
+    _published: dict[str, tuple[float, int, int]] = field(default_factory=dict)  # when, finished, total
 
 
 def _payload(value: Any) -> dict[str, Any]:
@@ -171,7 +176,19 @@ async def record_disposition(value: Any, deps: CampaignDeps) -> dict[str, Any]:
     payload = _payload(value)
     outcome = await asyncio.to_thread(_record, payload, deps)
     settled = outcome["status"] in {status.value for status in campaigns.TERMINAL_TARGET_STATUSES}
-    await _publish(payload, deps, settled_status=outcome["status"] if settled else None)
+    campaign_id = payload["campaign_id"]
+    published_at, finished, total = deps._published.get(campaign_id, (0.0, 0, 0))
+    if time.monotonic() - published_at >= deps.progress_every:
+        progress = await _publish(payload, deps)
+        finished = sum(progress["counts"][status.value] for status in campaigns.TERMINAL_TARGET_STATUSES)
+        deps._published[campaign_id] = (time.monotonic(), finished, progress["total"])
+    elif settled:  # between events, the last known figures and this target
+        finished += 1
+        deps._published[campaign_id] = (published_at, finished, total)
+    if settled:
+        telemetry.record_campaign_progress(
+            campaign_id, finished=finished, total=total, status=outcome["status"]
+        )
     return outcome
 
 
@@ -197,15 +214,11 @@ def _progress(payload: dict[str, Any], deps: CampaignDeps) -> dict[str, Any]:
         )
 
 
-async def _publish(
-    payload: dict[str, Any], deps: CampaignDeps, *, settled_status: str | None = None
-) -> dict[str, Any]:
-    """The campaign's progress as a live event and as the `archer.campaign.*` metrics."""
+async def _publish(payload: dict[str, Any], deps: CampaignDeps) -> dict[str, Any]:
+    """The campaign's progress as a live event and as the `archer.campaign.progress` gauge."""
     progress = await asyncio.to_thread(_progress, payload, deps)
     settled = sum(progress["counts"][status.value] for status in campaigns.TERMINAL_TARGET_STATUSES)
-    telemetry.record_campaign_progress(
-        payload["campaign_id"], finished=settled, total=progress["total"], status=settled_status
-    )
+    telemetry.record_campaign_progress(payload["campaign_id"], finished=settled, total=progress["total"])
     if deps.bus is not None:
         counts = {**progress["counts"], **{f"outcome:{k}": v for k, v in progress["outcomes"].items()}}
         await live.publish(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import importlib
 import inspect
 import itertools
 import json
@@ -84,6 +85,25 @@ class VirtualClock:
     def jump_to(self, moment: datetime) -> None:
         if moment > self.now():
             self._base, self._since = moment.astimezone(UTC), time.monotonic()
+
+
+def _parse_timestamp(text: str, **_: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        from dateutil.parser import parse
+
+        return parse(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def install_fast_timestamps() -> None:
+    """The SDK parses every history event's timestamp with dateutil on every replay, which is most of what a
+    replay costs; the driver writes ISO 8601 timestamps only, which `datetime.fromisoformat` reads some 200
+    times faster to the same instant. Installed by the local driver only (the function app never imports
+    it); anything that is not ISO 8601 still goes to dateutil."""
+    module = importlib.import_module("azure.durable_functions.models.history.HistoryEvent")
+    module.dt_parse = _parse_timestamp
 
 
 def timestamp(moment: datetime) -> str:
@@ -202,6 +222,7 @@ class LocalDriver:
         on_episode: Callable[[str, str, list[dict[str, Any]], dict[str, Any] | None], None] | None = None,
     ) -> None:
         """`on_episode(name, instance_id, history, state)` sees every replay (history recording for tests)."""
+        install_fast_timestamps()
         self._sessions = sessions
         self.on_episode = on_episode
         self.registry = registry

@@ -37,10 +37,14 @@ _LOOK_BACK = timedelta(days=9)
 
 
 def organization_settings(*, session: Session, org_id: uuid.UUID) -> OrganizationSettings:
-    row = session.get(Organization, org_id)
-    if row is None:
-        raise NotFound("organization not found")
-    return OrganizationSettings.model_validate(row.settings or {})
+    """The organization's settings, read once per transaction (a campaign step asks several times)."""
+    cache: dict[uuid.UUID, OrganizationSettings] = session.info.setdefault("archer.organization_settings", {})
+    if org_id not in cache:
+        row = session.get(Organization, org_id)
+        if row is None:
+            raise NotFound("organization not found")
+        cache[org_id] = OrganizationSettings.model_validate(row.settings or {})
+    return cache[org_id]
 
 
 def load_facts(
