@@ -14,7 +14,13 @@ from starlette.types import Scope
 
 from agent_host.app import AgentHost
 from agent_host.live_events import mount_live_events
-from dev_server.campaigns import AgentUrlSlot, agent_for_simulation, build_local_campaigns, serving
+from dev_server.campaigns import (
+    AgentUrlSlot,
+    agent_for_simulation,
+    build_local_campaigns,
+    server_clock,
+    serving,
+)
 from functions.api.app import create_api
 from shared.config import get_settings
 from shared.runtime import Runtime, build_runtime
@@ -52,7 +58,9 @@ def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastA
         )  # before the runtime: its engine gets traced
         runtime = build_runtime(settings)
     agent_url = AgentUrlSlot()
-    driver, campaign_runs, _ = build_local_campaigns(runtime, agent_url=agent_url)
+    driver, campaign_runs, _ = build_local_campaigns(
+        runtime, clock=server_clock(runtime.settings), agent_url=agent_url
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

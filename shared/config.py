@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Unset outside production means the documented local key; see `effective_bootstrap_api_key`.
     bootstrap_api_key: SecretStr | None = Field(default=None, alias="ARCHER_BOOTSTRAP_API_KEY")
     task_hub: str = Field(default="ArcherHub", alias="ARCHER_TASK_HUB")
+    # The local campaign driver's clock: `virtual` jumps over durable timers (a simulation at 3 a.m. dials
+    # the day's calls in minutes); `auto` is virtual with simulated telephony and real with Twilio.
+    campaign_clock: Literal["auto", "real", "virtual"] = Field(default="auto", alias="ARCHER_CAMPAIGN_CLOCK")
     log_level: str = Field(default="INFO", alias="ARCHER_LOG_LEVEL")
     log_format: Literal["json", "console"] = Field(default="console", alias="ARCHER_LOG_FORMAT")
     db_pool_size: int = Field(default=5, ge=1, le=100, alias="ARCHER_DB_POOL_SIZE")

@@ -532,13 +532,13 @@ class LocalDriver:
 
     def _recover(self) -> _Step:
         """After a (re)start: every active instance's pending events, timers and activities, back in hand.
-        The virtual clock never goes back behind the time the driver had reached."""
+        A virtual clock never goes back behind the time any run on this database had reached."""
         step = _Step()
         with self._sessions() as session:
             rows = session.scalars(
                 sa.select(OrchestrationInstance).where(OrchestrationInstance.runtime_status.in_(ACTIVE))
             ).all()
-            reached = max((row.clock_at for row in rows if row.clock_at is not None), default=None)
+            reached = session.scalar(sa.select(sa.func.max(OrchestrationInstance.clock_at)))
             for row in rows:
                 if row.inbox:
                     step.ready.add(row.instance_id)
