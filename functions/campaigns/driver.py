@@ -334,7 +334,14 @@ class LocalDriver:
             if self._ready or self._deliveries:
                 deliveries, ready = self._deliveries, self._ready
                 self._deliveries, self._ready = [], set()
-                self._apply(await self._in_db(self._batch, deliveries, ready))
+                try:
+                    step = await self._in_db(self._batch, deliveries, ready)
+                except Exception:  # the database refused the batch (busy, unreachable): nothing was written
+                    logger.exception("a driver step failed; retrying it")
+                    self._deliveries, self._ready = deliveries + self._deliveries, ready | self._ready
+                    await asyncio.sleep(0.5)
+                    continue
+                self._apply(step)
                 continue
             if done is not None and done():
                 return
