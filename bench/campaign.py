@@ -2,9 +2,10 @@
 
 1. Planning: 100,000 accounts (one per synthetic customer, every US zone) in a fresh PostgreSQL database;
    the time `plan_targets` takes to target them all with a weighted A/B split, committed. Target: < 5 s.
-2. End to end: 1,000 targets at concurrency 50 through the local driver, in a fresh SQLite database (the
-   local default), with simulated customers — the agent host's simulator over the real Line websocket
-   protocol against the real agent, served on loopback — on a virtual clock that starts at 18:00 UTC on a
+2. End to end: 1,000 targets at concurrency 50 through the local driver, in a fresh PostgreSQL database
+   (`--e2e-database sqlite` for the local default), with simulated customers — the agent host's simulator
+   over the real Line websocket protocol against the real agent, which runs as its own process on
+   loopback — on a virtual clock that starts at 18:00 UTC on a
    weekday (inside every US zone's window) and jumps over durable timers. Wall time until the run
    completes (target < 120 s), its outcome counts, and its compliance findings, which must be zero: every
    placed attempt re-decided independently from the facts as they were just before it (windows in every
@@ -22,12 +23,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +40,7 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -50,6 +56,7 @@ from shared.seed.loader import load_customers
 from shared.seed.synthetic import SyntheticCustomer, generate
 from shared.services import campaigns, compliance, organizations
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 E2E_START = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # a Tuesday: 13:00 ET ... 08:00 in Honolulu
 SPLIT = [
     TacticShare(tactic_name="empathetic_partner", weight=1),
@@ -162,28 +169,59 @@ def recheck(sessions: Any, org_id: uuid.UUID, campaign_id: uuid.UUID) -> list[st
     return findings
 
 
-async def bench_e2e(targets: int, concurrency: int, telephony: str, folder: Path) -> dict[str, Any]:
-    from dev_server.campaigns import agent_for_simulation, build_local_campaigns, simulator_available
+@contextlib.asynccontextmanager
+async def agent_process(database_url: str) -> AsyncIterator[str]:
+    """The agent host as its own process (`python -m agent_host`) on a loopback port — the second core
+    serves the agent while this one drives the campaign and plays the customers; stopped by its PID."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHER_")}
+    env.update({"ARCHER_ENV": "local", "ARCHER_DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port),
+                "ARCHER_LOG_LEVEL": "WARNING", "LITELLM_LOCAL_MODEL_COST_MAP": "True"})  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-m", "agent_host"], cwd=REPO_ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient() as client:
+            while True:
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/status", timeout=2)).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the agent host did not start")
+                await asyncio.sleep(0.2)
+        yield f"ws://127.0.0.1:{port}/ws"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def bench_e2e(targets: int, concurrency: int, telephony: str, database_url: str) -> dict[str, Any]:
+    from dev_server.campaigns import build_local_campaigns, simulator_available
     from functions.campaigns import control
-    from functions.campaigns.driver import VirtualClock
+    from functions.campaigns.driver import LocalCampaignRuns, VirtualClock
     from shared.config import load_settings
     from shared.integrations.cache import InMemoryCache
     from shared.runtime import Runtime
 
     if telephony == "simulated" and not simulator_available():
         return {"skipped": "the agent host's simulator (agent_host.simulator) is not installed"}
-    url = f"sqlite:///{folder / 'e2e.db'}"
-    engine = make_engine(url)
+    engine = make_engine(database_url)
     migrate.upgrade(engine)
     sessions = make_session_factory(engine)
     org_id = seed(sessions, targets, "E2E")
     campaign_id = new_campaign(sessions, org_id, concurrency)
     runtime = Runtime(settings=load_settings(), engine=engine, sessions=sessions, cache=InMemoryCache())
     clock = VirtualClock(E2E_START)
-    auditor: list[Any] = []
-    async with agent_for_simulation(runtime) as agent_url:
-        dialer: Any = None
+    dialer: Any = None
+    async with contextlib.AsyncExitStack() as stack:
         if telephony == "simulated":
+            agent_url = await stack.enter_async_context(agent_process(database_url))
             driver, runs, dialer = build_local_campaigns(runtime, clock=clock, agent_url=agent_url)
         else:
             from tests.campaign_support import NO_ANSWER, PROMISE, VOICEMAIL, build_driver
@@ -193,8 +231,6 @@ async def bench_e2e(targets: int, concurrency: int, telephony: str, folder: Path
                 return PROMISE if roll < 5 else VOICEMAIL if roll < 7 else NO_ANSWER
 
             driver, _ = build_driver(sessions, clock, script, delay=1.0)
-            from functions.campaigns.driver import LocalCampaignRuns
-
             runs = LocalCampaignRuns(driver)
         started = time.perf_counter()
         run = await control.start_campaign(
@@ -207,7 +243,6 @@ async def bench_e2e(targets: int, concurrency: int, telephony: str, folder: Path
         )
         status = await driver.run_until_finished(run.instance_id or "", timeout=1800)
         wall = time.perf_counter() - started
-        auditor = list(getattr(dialer, "findings", []))
         await driver.aclose()
     with sessions() as session:
         progress = campaigns.get_progress(session=session, org_id=org_id, campaign_id=campaign_id)
@@ -220,7 +255,21 @@ async def bench_e2e(targets: int, concurrency: int, telephony: str, folder: Path
     findings = recheck(sessions, org_id, campaign_id)
     engine.dispose()
     return {"status": status, "seconds": wall, "progress": progress, "results": results, "virtual_end": clock.now(),
-            "rule_findings": findings, "auditor_findings": auditor}  # fmt: skip
+            "rule_findings": findings, "auditor_findings": list(getattr(dialer, "findings", []))}  # fmt: skip
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str, prefix: str) -> Iterator[str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def main() -> int:
@@ -230,6 +279,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--telephony", choices=["simulated", "scripted"], default="simulated")
     parser.add_argument("--skip-plan", action="store_true")
+    parser.add_argument(
+        "--e2e-database", choices=["postgresql", "sqlite"], default="postgresql",
+        help="the end-to-end run's database (the agent host writes to it from its own process)",
+    )  # fmt: skip
     parser.add_argument(
         "--server-url",
         default=os.environ.get(
@@ -249,14 +302,21 @@ def main() -> int:
             ("plan: seeding the accounts (s)", f"{plan['seed_seconds']:.1f}", ""),
         ]
         ok &= plan["seconds"] < 5 and plan["targets"] == args.plan_targets
-    with tempfile.TemporaryDirectory() as folder:
-        e2e = asyncio.run(bench_e2e(args.e2e_targets, args.concurrency, args.telephony, Path(folder)))
+    if args.e2e_database == "postgresql":
+        with fresh_database(args.server_url, "archer_bench_e2e") as url:
+            e2e = asyncio.run(bench_e2e(args.e2e_targets, args.concurrency, args.telephony, url))
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{Path(folder) / 'e2e.db'}"
+            e2e = asyncio.run(bench_e2e(args.e2e_targets, args.concurrency, args.telephony, url))
     if "skipped" in e2e:
         rows.append(("end to end", "skipped", e2e["skipped"]))
         ok = False
     else:
         progress = e2e["progress"]
-        label = f"e2e ({args.telephony}): {progress.total:,} targets, concurrency {args.concurrency}"
+        label = (
+            f"e2e ({args.telephony}, {args.e2e_database}): {progress.total:,} targets, x{args.concurrency}"
+        )
         rows += [
             (label, e2e["status"], ""),
             ("e2e: wall seconds", f"{e2e['seconds']:.1f}", "< 120 s"),
