@@ -230,7 +230,7 @@ async def bench_e2e(targets: int, concurrency: int, telephony: str, database_url
                 roll = hash((request.customer_id, request.attempt_number)) % 10
                 return PROMISE if roll < 5 else VOICEMAIL if roll < 7 else NO_ANSWER
 
-            driver, _ = build_driver(sessions, clock, script, delay=1.0)
+            driver, _ = build_driver(sessions, clock, script, delay=float(os.environ.get("BENCH_CALL_SECONDS", "1.0")))
             runs = LocalCampaignRuns(driver)
         started = time.perf_counter()
         run = await control.start_campaign(

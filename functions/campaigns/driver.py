@@ -430,9 +430,13 @@ class LocalDriver:
     # --- Database steps (run one at a time on the driver's DB thread) -----------------------------------
 
     def _row(self, session: Session, instance_id: str) -> OrchestrationInstance | None:
-        return session.scalar(
-            sa.select(OrchestrationInstance).where(OrchestrationInstance.instance_id == instance_id)
-        )
+        """An instance's row, read once per transaction (a batch touches a parent again and again)."""
+        rows: dict[str, OrchestrationInstance | None] = session.info.setdefault("archer.instances", {})
+        if rows.get(instance_id) is None:
+            rows[instance_id] = session.scalar(
+                sa.select(OrchestrationInstance).where(OrchestrationInstance.instance_id == instance_id)
+            )
+        return rows[instance_id]
 
     def _create(
         self,

@@ -45,10 +45,14 @@ def record_attempt(
     call_id: uuid.UUID | None = None,
     campaign_target_id: uuid.UUID | None = None,
     direction: CallDirection = CallDirection.OUTBOUND,
+    looked_up: bool = False,
 ) -> tuple[CallAttemptPublic, bool]:
     """Record an attempt, or return the one already recorded under `idempotency_key`. The flag says whether
-    this call created it. A concurrent insert of the same key loses to the unique constraint, not twice."""
-    existing = get_by_key(session=session, org_id=org_id, idempotency_key=idempotency_key)
+    this call created it. A concurrent insert of the same key loses to the unique constraint, not twice.
+    `looked_up`: the caller has just found no attempt under the key in this transaction."""
+    existing = (
+        None if looked_up else get_by_key(session=session, org_id=org_id, idempotency_key=idempotency_key)
+    )
     if existing is not None:
         return existing, False
     row = CallAttempt(
@@ -84,10 +88,8 @@ def set_result(
     is_conversation: bool | None = None,
 ) -> CallAttemptPublic:
     """Record how the attempt ended (and whether it was a conversation about the debt)."""
-    row = session.scalar(
-        sa.select(CallAttempt).where(CallAttempt.organization_id == org_id, CallAttempt.id == attempt_id)
-    )
-    if row is None:
+    row = session.get(CallAttempt, attempt_id)
+    if row is None or row.organization_id != org_id:
         raise NotFound("call attempt not found")
     row.result = result
     if is_conversation is not None:

@@ -800,6 +800,7 @@ def open_attempt(
         attempted_at=at,
         call_id=created.id,
         campaign_target_id=target.id,
+        looked_up=existing is None,
     )
     target.status, target.last_call_id = TargetStatus.DIALING, created.id
     target.next_attempt_at, target.blocked_reasons = None, []
