@@ -33,7 +33,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,18 +47,27 @@ from sqlalchemy.engine import make_url
 
 from shared.db import migrate
 from shared.db.engine import make_engine, make_session_factory, transaction
-from shared.db.tables import CallAttempt, Campaign
+from shared.db.tables import Call, CallAttempt, CallTranscriptEntry, Campaign, ContactPreference
 from shared.domain import AttemptResult
 from shared.models.audit import Actor
 from shared.models.campaigns import CampaignCreate, TacticShare
 from shared.models.organizations import OrganizationCreate
-from shared.policy.compliance import decide
+from shared.policy.compliance import PreferenceFacts, decide
 from shared.seed.loader import load_customers
 from shared.seed.synthetic import SyntheticCustomer, generate
 from shared.services import campaigns, compliance, organizations
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-E2E_START = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # a Tuesday: 13:00 ET ... 08:00 in Honolulu
+
+
+def e2e_start() -> datetime:
+    """A Tuesday at 18:00 UTC (13:00 in New York ... 08:00 in Honolulu: inside every US window) at least two
+    weeks ago. The virtual clock stays behind the real one, which the agent host (its own process) stamps
+    its records with: a cease recorded during a call is then never "before" that very call."""
+    moment = (datetime.now(UTC) - timedelta(days=14)).replace(hour=18, minute=0, second=0, microsecond=0)
+    return moment - timedelta(days=(moment.weekday() - 1) % 7)
+
+
 SPLIT = [
     TacticShare(tactic_name="empathetic_partner", weight=1),
     TacticShare(tactic_name="anchor_and_frame", weight=1),
@@ -136,26 +146,43 @@ def bench_plan(server_url: str, targets: int) -> dict[str, Any]:
 
 
 def recheck(sessions: Any, org_id: uuid.UUID, campaign_id: uuid.UUID) -> list[str]:
-    """Re-decide every placed attempt from the facts as they were just before it: each must be allowed."""
+    """Re-decide every placed attempt from the facts as they were just before it: each must be allowed.
+
+    "Before" is causal: earlier attempts and conversations by the run's clock, and contact preferences that
+    existed before the attempt — seeded ones, or ones recorded during a call that started before it (the
+    agent host stamps them with the real clock, the run with its virtual one)."""
     findings = []
     with sessions() as session:
         row = session.get(Campaign, campaign_id)
         rules = campaigns.campaign_rules(session, org_id, row)
+        call_start = dict(
+            session.execute(sa.select(Call.id, Call.start_time).where(Call.organization_id == org_id)).all()
+        )
         placed = session.scalars(
             sa.select(CallAttempt)
             .where(CallAttempt.organization_id == org_id, CallAttempt.result != AttemptResult.CANCELED)
             .order_by(CallAttempt.attempted_at)
         ).all()
+        preferences: dict[uuid.UUID, list[ContactPreference]] = {}
+        for preference in session.scalars(
+            sa.select(ContactPreference).where(ContactPreference.organization_id == org_id)
+        ):
+            preferences.setdefault(preference.customer_id, []).append(preference)
         for attempt in placed:
             facts, _ = compliance.load_facts(
                 session=session, org_id=org_id, customer_id=attempt.customer_id, at=attempt.attempted_at
             )
-            before = type(facts)(
-                **{
-                    **{field: getattr(facts, field) for field in facts.__dataclass_fields__},
-                    "attempts": tuple(a for a in facts.attempts if a.at < attempt.attempted_at),
-                    "conversations": tuple(c for c in facts.conversations if c < attempt.attempted_at),
-                }
+            known = tuple(
+                PreferenceFacts(kind=p.kind, account_id=p.account_id, phone_number=p.phone_number,
+                                details=p.details or {}, effective_at=p.effective_at, ended_at=p.ended_at)
+                for p in preferences.get(attempt.customer_id, [])
+                if p.call_id is None or call_start.get(p.call_id, attempt.attempted_at) < attempt.attempted_at
+            )  # fmt: skip
+            before = replace(
+                facts,
+                preferences=known,
+                attempts=tuple(a for a in facts.attempts if a.at < attempt.attempted_at),
+                conversations=tuple(c for c in facts.conversations if c < attempt.attempted_at),
             )
             decision = decide(
                 before,
@@ -167,6 +194,23 @@ def recheck(sessions: Any, org_id: uuid.UUID, campaign_id: uuid.UUID) -> list[st
             if not decision.allowed:
                 findings.append(f"attempt {attempt.id}: {'; '.join(decision.reasons)}")
     return findings
+
+
+def audit_calls(sessions: Any, org_id: uuid.UUID) -> list[Any]:
+    """The agent host auditor's findings on every call that was answered (its transcript), after the run."""
+    from shared.services import call_review
+
+    with sessions() as session:
+        answered = session.scalars(
+            sa.select(Call.id).where(
+                Call.organization_id == org_id, sa.exists().where(CallTranscriptEntry.call_id == Call.id)
+            )
+        ).all()
+        return [
+            finding
+            for call_id in answered
+            for finding in call_review.review_call(session=session, org_id=org_id, call_id=call_id).findings
+        ]
 
 
 @contextlib.asynccontextmanager
@@ -217,12 +261,11 @@ async def bench_e2e(targets: int, concurrency: int, telephony: str, database_url
     org_id = seed(sessions, targets, "E2E")
     campaign_id = new_campaign(sessions, org_id, concurrency)
     runtime = Runtime(settings=load_settings(), engine=engine, sessions=sessions, cache=InMemoryCache())
-    clock = VirtualClock(E2E_START)
-    dialer: Any = None
+    clock = VirtualClock(e2e_start())
     async with contextlib.AsyncExitStack() as stack:
         if telephony == "simulated":
             agent_url = await stack.enter_async_context(agent_process(database_url))
-            driver, runs, dialer = build_local_campaigns(runtime, clock=clock, agent_url=agent_url)
+            driver, runs, _ = build_local_campaigns(runtime, clock=clock, agent_url=agent_url)
         else:
             from tests.campaign_support import NO_ANSWER, PROMISE, VOICEMAIL, build_driver
 
@@ -230,7 +273,9 @@ async def bench_e2e(targets: int, concurrency: int, telephony: str, database_url
                 roll = hash((request.customer_id, request.attempt_number)) % 10
                 return PROMISE if roll < 5 else VOICEMAIL if roll < 7 else NO_ANSWER
 
-            driver, _ = build_driver(sessions, clock, script, delay=float(os.environ.get("BENCH_CALL_SECONDS", "1.0")))
+            driver, _ = build_driver(
+                sessions, clock, script, delay=float(os.environ.get("BENCH_CALL_SECONDS", "1.0"))
+            )
             runs = LocalCampaignRuns(driver)
         started = time.perf_counter()
         run = await control.start_campaign(
@@ -253,9 +298,10 @@ async def bench_e2e(targets: int, concurrency: int, telephony: str, database_url
             )
         )
     findings = recheck(sessions, org_id, campaign_id)
+    auditor = audit_calls(sessions, org_id) if telephony == "simulated" else []
     engine.dispose()
     return {"status": status, "seconds": wall, "progress": progress, "results": results, "virtual_end": clock.now(),
-            "rule_findings": findings, "auditor_findings": list(getattr(dialer, "findings", []))}  # fmt: skip
+            "rule_findings": findings, "auditor_findings": auditor}  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -340,6 +386,8 @@ def main() -> int:
         ok &= progress.percent_done == 100.0
         for finding in e2e["rule_findings"][:10]:
             print("finding:", finding, file=sys.stderr)
+        for code, count in Counter(str(f.code) for f in e2e["auditor_findings"]).items():
+            print(f"auditor finding: {code} x{count}", file=sys.stderr)
     print()
     print("Campaign benchmark")
     print(f"{'measure':<52}{'value':>22}{'target':>10}")

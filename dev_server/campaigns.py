@@ -74,14 +74,13 @@ class SimulatedCustomerDialer:
 
     def __init__(self, *, sessions: sessionmaker[Session], host: LocalDriver, agent_url: AgentUrl) -> None:
         self._sessions, self._host, self._agent_url = sessions, host, agent_url
-        self.findings: list[Any] = []  # the agent host's auditor findings, for the benchmark's report
 
     async def dial(self, request: DialRequest) -> DialReceipt:
         self._host.spawn(self._call(request))
         return DialReceipt(call_sid=None, status=CallStatus.RINGING)
 
     async def _call(self, request: DialRequest) -> None:
-        from agent_host.simulator import run_simulated_call
+        from agent_host.simulator import load_identity, run_simulated_call
 
         fate = _pick(PICKUP, request.customer_id, request.attempt_number, "pickup")
         completed: CallCompleted
@@ -93,9 +92,13 @@ class SimulatedCustomerDialer:
             persona = _pick(PERSONA_MIX, request.customer_id, request.attempt_number, "persona")
             url = self._agent_url if isinstance(self._agent_url, str) else await self._agent_url()
             try:
+                # What the person knows about themselves; the outcome comes back on the wire (the agent
+                # stores the call itself), so the call is not read back here.
+                identity = await asyncio.to_thread(load_identity, self._sessions, request.customer_id)
                 result = await run_simulated_call(
                     agent_url=url,
                     persona=persona,
+                    identity=identity,
                     metadata={
                         "organization_id": str(request.organization_id),
                         "customer_id": str(request.customer_id),
@@ -105,14 +108,12 @@ class SimulatedCustomerDialer:
                         "direction": "outbound",
                         "to": request.to_number,
                     },
-                    sessions=self._sessions,
                     timeout=30.0,
                 )
             except Exception as exc:  # a simulated call that breaks is a failed call, not a stuck one
                 logger.warning("simulated call %s failed: %s", request.call_id, exc)
                 completed = CallCompleted(call_id=request.call_id, status=CallStatus.FAILED)
             else:
-                self.findings += list(result.findings)
                 completed = CallCompleted(
                     call_id=request.call_id,
                     status=CallStatus.COMPLETED,
