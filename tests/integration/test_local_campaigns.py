@@ -64,7 +64,8 @@ def test_a_campaign_started_through_the_local_server_runs_to_the_end(
         deadline = time.monotonic() + 120
         while True:
             progress = client.get(f"/api/v1/campaigns/{campaign_id}/progress", headers=headers).json()
-            if progress["status"] == "completed" or time.monotonic() > deadline:
+            finished = (progress.get("runtime") or {}).get("runtime_status") == "Completed"
+            if finished or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
     assert progress["percent_done"] == 100.0 and progress["total"] == 2
