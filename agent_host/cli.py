@@ -127,15 +127,25 @@ def simulate(args: argparse.Namespace, settings: Settings) -> int:
     if args.brain:
         metadata["brain"] = args.brain
 
+    token = settings.agent_token.get_secret_value() if settings.agent_token else None
+
     async def run() -> Any:
         try:
             if args.url:
                 return await run_simulated_call(
-                    agent_url=args.url, persona=args.persona, metadata=metadata, sessions=runtime.sessions
+                    agent_url=args.url,
+                    persona=args.persona,
+                    metadata=metadata,
+                    sessions=runtime.sessions,
+                    token=token,
                 )
             async with serve_agent_host(runtime) as url:
                 return await run_simulated_call(
-                    agent_url=url, persona=args.persona, metadata=metadata, sessions=runtime.sessions
+                    agent_url=url,
+                    persona=args.persona,
+                    metadata=metadata,
+                    sessions=runtime.sessions,
+                    token=token,
                 )
         finally:
             await runtime.aclose()

@@ -72,8 +72,15 @@ class SimulatedCustomerDialer:
     virtual clock waits for it), its end is written on the call row as Twilio's status callback would, and
     `call_completed` is raised on the attempt's orchestration."""
 
-    def __init__(self, *, sessions: sessionmaker[Session], host: LocalDriver, agent_url: AgentUrl) -> None:
-        self._sessions, self._host, self._agent_url = sessions, host, agent_url
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        host: LocalDriver,
+        agent_url: AgentUrl,
+        token: str | None = None,
+    ) -> None:
+        self._sessions, self._host, self._agent_url, self._token = sessions, host, agent_url, token
 
     async def dial(self, request: DialRequest) -> DialReceipt:
         self._host.spawn(self._call(request))
@@ -109,6 +116,7 @@ class SimulatedCustomerDialer:
                         "to": request.to_number,
                     },
                     timeout=30.0,
+                    token=self._token,
                 )
             except Exception as exc:  # a simulated call that breaks is a failed call, not a stuck one
                 logger.warning("simulated call %s failed: %s", request.call_id, exc)
@@ -181,7 +189,8 @@ def make_simulated_dialer(runtime: Runtime, driver: LocalDriver, agent_url: Agen
     if agent_url is None or not simulator_available():
         logger.info("campaign calls: no simulated customers here (agent host simulator or URL missing)")
         return SimulatorUnavailable()
-    return SimulatedCustomerDialer(sessions=runtime.sessions, host=driver, agent_url=agent_url)
+    token = runtime.settings.agent_token.get_secret_value() if runtime.settings.agent_token else None
+    return SimulatedCustomerDialer(sessions=runtime.sessions, host=driver, agent_url=agent_url, token=token)
 
 
 def server_clock(settings: Settings) -> Clock:

@@ -65,10 +65,16 @@ class HarnessClient:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, agent_url: str, *, timeout: float = 15.0) -> Any:
+    async def open(cls, agent_url: str, *, timeout: float = 15.0, token: str | None = None) -> Any:
+        """Connect as the harness does; `token` is the agent host's ARCHER_AGENT_TOKEN when it requires one."""
+        headers = {"Authorization": f"Bearer {token}"} if token else None
         # No permessage-deflate: on loopback it only costs CPU on both ends.
         async with connect(
-            websocket_url(agent_url), open_timeout=timeout, max_size=2**22, compression=None
+            websocket_url(agent_url),
+            open_timeout=timeout,
+            max_size=2**22,
+            compression=None,
+            additional_headers=headers,
         ) as connection:
             yield cls(connection, timeout)
 

@@ -121,6 +121,7 @@ async def run_simulated_call(
     sessions: sessionmaker[Session] | None = None,
     timeout: float = 15.0,
     max_turns: int = 60,
+    token: str | None = None,
 ) -> SimulationResult:
     """Play one call: `persona` (a name from PERSONAS, or an instance) against the agent host at
     `agent_url` (`ws://host:port/ws`, or an http base such as `http://127.0.0.1:7071/agent`).
@@ -128,7 +129,8 @@ async def run_simulated_call(
     `metadata` is the harness `start` metadata (`organization_id`, `customer_id`, `tactic_name`,
     `direction`, `call_id`, ...); a `call_id` is made when absent. `identity` is what the person knows
     (name, last 4, ZIP); with `sessions` and no identity it is read from the customer row. With
-    `sessions`, the result has the stored outcome, transcript and the auditor's findings."""
+    `sessions`, the result has the stored outcome, transcript and the auditor's findings. `token` is the
+    agent host's ARCHER_AGENT_TOKEN when it requires one."""
     meta = dict(metadata or {})
     call_id = uuid.UUID(str(meta.get("call_id") or uuid.uuid4()))
     meta["call_id"] = str(call_id)
@@ -143,7 +145,7 @@ async def run_simulated_call(
         outcome=None,
         ended_by="closed",
     )
-    async with HarnessClient.open(agent_url, timeout=timeout) as client:
+    async with HarnessClient.open(agent_url, timeout=timeout, token=token) as client:
         await client.start(
             call_id=str(call_id),
             metadata=meta,

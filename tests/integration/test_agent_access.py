@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from agent_host.access import CLOSE_UNAUTHORIZED
 from agent_host.app import AgentHost
-from agent_host.simulator import serve_agent_host
+from agent_host.simulator import run_simulated_call, serve_agent_host
 from shared.config import ConfigurationError, Settings
 from shared.db.engine import transaction
 from shared.db.tables import Call
@@ -191,3 +191,25 @@ def test_production_refuses_to_start_without_a_token(agent_runtime: Runtime) -> 
     production = Settings.model_construct(**{**dict(agent_runtime.settings), "env": "production"})
     with pytest.raises(ConfigurationError, match="ARCHER_AGENT_TOKEN"):
         AgentHost(dataclasses.replace(agent_runtime, settings=production))
+
+
+async def test_the_simulator_presents_the_token(
+    agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """Simulated customers (archer simulate, the local campaign dialer) reach a token-guarded agent host."""
+    runtime = _with_token(agent_runtime)
+    customer = make_debtor(runtime, agent_database.org_id)
+    metadata = {
+        "organization_id": str(agent_database.org_id),
+        "customer_id": str(customer.id),
+        "call_type": "test",
+    }
+    async with serve_agent_host(runtime) as url:
+        result = await run_simulated_call(
+            agent_url=url,
+            persona="cooperative_payer",
+            metadata=metadata,
+            sessions=runtime.sessions,
+            token=TOKEN,
+        )
+    assert result.outcome is result.expected_outcome
