@@ -8,7 +8,17 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from functions.api import problems
-from functions.api.routes import campaigns, health
+from functions.api.routes import (
+    analytics,
+    calls,
+    campaigns,
+    configuration,
+    customers,
+    health,
+    organizations,
+    testcalls,
+    twilio,
+)
 from shared import telemetry
 from shared.runtime import Runtime
 
@@ -30,8 +40,18 @@ def create_api(runtime: Runtime, *, orchestrations: Any = None) -> FastAPI:
     app.state.orchestrations = orchestrations
     problems.install(app)
     v1 = APIRouter(prefix=API_PREFIX)
-    v1.include_router(health.router)
-    v1.include_router(campaigns.router)
+    for module in (
+        health,
+        organizations,
+        customers,
+        calls,
+        configuration,
+        campaigns,
+        analytics,
+        testcalls,
+        twilio,
+    ):
+        v1.include_router(module.router)
     app.include_router(v1)
     telemetry.instrument_fastapi(app)
     return app
