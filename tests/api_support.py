@@ -106,13 +106,18 @@ def make_tenant(runtime: Runtime) -> Tenant:
 
 @contextlib.asynccontextmanager
 async def open_api(
-    database_url: str, *, cache: InMemoryCache | RedisCache | None = None, **settings: Any
+    database_url: str,
+    *,
+    cache: InMemoryCache | RedisCache | None = None,
+    orchestrations: Any = None,
+    **settings: Any,
 ) -> AsyncIterator[ApiHarness]:
-    """The API over `database_url` (and `cache`, default in-process), with `settings` by environment name."""
+    """The API over `database_url` (and `cache`, default in-process; `orchestrations`, default none), with
+    `settings` by environment name."""
     runtime = build_runtime(Settings(ARCHER_DATABASE_URL=database_url, **settings))
     if cache is not None:
         runtime.cache = cache
-    app = create_api(runtime)
+    app = create_api(runtime, orchestrations=orchestrations)
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://archer.test"
