@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_BOOTSTRAP_API_KEY = "archer-local-dev-key"
+DEV_CORS_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")  # the Vite dev server (`npm run dev`)
 
 Environment = Literal["local", "test", "production"]
 
@@ -58,6 +59,13 @@ class Settings(BaseSettings):
     # fresh one for each new connection, instead of a password in the URL (Azure deploys it so).
     database_auth: Literal["password", "entra"] = Field(default="password", alias="ARCHER_DATABASE_AUTH")
     azure_client_id: str | None = Field(default=None, alias="AZURE_CLIENT_ID")
+
+    # API requests allowed per API key per minute (a fixed window in the cache, shared by every instance
+    # when the cache is Redis); 0 turns the limit off.
+    rate_limit_per_minute: int = Field(default=600, ge=0, alias="ARCHER_RATE_LIMIT_PER_MINUTE")
+    # Browser origins allowed to call the API (CORS), comma-separated. Unset: the Vite dev server's origins
+    # outside production, none in production; empty: none (no CORS middleware).
+    cors_origins: str | None = Field(default=None, alias="ARCHER_CORS_ORIGINS")
 
     # LLM brain: used when OPENAI_API_KEY is set; the base URL points it at any OpenAI-compatible server.
     openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
@@ -143,6 +151,13 @@ class Settings(BaseSettings):
         if self.bootstrap_api_key is not None:
             return self.bootstrap_api_key.get_secret_value()
         return None if self.is_production else DEV_BOOTSTRAP_API_KEY
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The origins `ARCHER_CORS_ORIGINS` allows; unset means the local dev server's outside production."""
+        if self.cors_origins is None:
+            return [] if self.is_production else list(DEV_CORS_ORIGINS)
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def uses_sqlite(self) -> bool:

@@ -25,6 +25,9 @@ from shared.db import migrate
 from shared.db.engine import make_engine
 from shared.integrations.cache import InMemoryCache, RedisCache
 
+# The REST API harness's fixtures (`api_database`, `api`), for every test module.
+pytest_plugins = ["tests.api_support"]
+
 # Read once, before the autouse fixture scrubs the environment of every test.
 TEST_DATABASE_URL = os.environ.get("ARCHER_TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("ARCHER_TEST_REDIS_URL") or None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from functions.api import problems
 from functions.api.routes import (
@@ -53,5 +54,15 @@ def create_api(runtime: Runtime, *, orchestrations: Any = None) -> FastAPI:
     ):
         v1.include_router(module.router)
     app.include_router(v1)
+    origins = runtime.settings.cors_origin_list
+    if origins:  # ARCHER_CORS_ORIGINS: the admin UI served from another origin (the Vite dev server locally)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
     telemetry.instrument_fastapi(app)
     return app

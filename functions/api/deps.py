@@ -3,22 +3,25 @@ response is sent), the authenticated API key, its organization, and role checks.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
 from shared.db.engine import transaction
 from shared.domain import Role
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import ExternalServiceError, Forbidden, Unauthorized
 from shared.models.audit import Actor
 from shared.models.organizations import ApiKeyPublic
 from shared.runtime import Runtime
 from shared.services import api_keys
+
+logger = logging.getLogger(__name__)
 
 # The Durable Functions client of the current invocation (the HTTP function sets it); None in the local
 # server, where the in-process campaign driver stands in.
@@ -47,7 +50,7 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="
 _ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
-def get_current_key(
+def _authenticated_key(
     runtime: RuntimeDep, key: Annotated[str | None, Security(_api_key_header)]
 ) -> ApiKeyPublic:
     """The active API key of the request, or 401. Its own short transaction (it may note `last_used_at`), so
@@ -57,6 +60,35 @@ def get_current_key(
         raise Unauthorized("missing X-API-Key header")
     with transaction(runtime.sessions) as session:
         return api_keys.authenticate(session=session, key=key)
+
+
+RATE_WINDOW_SECONDS = 60
+
+
+async def get_current_key(
+    runtime: RuntimeDep, key: Annotated[ApiKeyPublic, Depends(_authenticated_key)]
+) -> ApiKeyPublic:
+    """The authenticated key, counted against its per-minute request budget (`ARCHER_RATE_LIMIT_PER_MINUTE`,
+    a fixed window in the cache, so every API instance shares it when the cache is Redis). Over budget: 429
+    with `Retry-After`. Every authenticated route depends on this; webhooks and /health do not."""
+    limit = runtime.settings.rate_limit_per_minute
+    if limit <= 0:
+        return key
+    try:
+        count, seconds_left = await runtime.cache.hit(
+            f"ratelimit:{key.id}", window_seconds=RATE_WINDOW_SECONDS
+        )
+    except ExternalServiceError as exc:
+        # The limit protects capacity; an unreachable cache must not also take the API down with it.
+        logger.warning("rate limit not checked, cache unavailable: %s", exc.message)
+        return key
+    if count > limit:
+        raise HTTPException(
+            status_code=429,
+            detail=f"this API key is limited to {limit} requests a minute; retry after {seconds_left} s",
+            headers={"Retry-After": str(seconds_left)},
+        )
+    return key
 
 
 CurrentKey = Annotated[ApiKeyPublic, Depends(get_current_key)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable
@@ -30,6 +31,11 @@ class Cache(Protocol):
 
     async def ttl(self, key: str) -> int | None:
         """Seconds until `key` expires; None when it does not exist or never expires."""
+        ...
+
+    async def hit(self, key: str, *, window_seconds: int) -> tuple[int, int]:
+        """Count one hit in the fixed window of `key` (opened by its first hit, `window_seconds` long) in one
+        atomic step; return the window's count so far and the whole seconds until it closes (at least 1)."""
         ...
 
     async def ping(self) -> None:
@@ -134,6 +140,16 @@ class InMemoryCache:
             self._values[self._prefix + key] = (str(count), expires)
         return count
 
+    async def hit(self, key: str, *, window_seconds: int) -> tuple[int, int]:
+        now = time.monotonic()
+        with self._lock:
+            item = self._live(self._prefix + key, now)
+            count = 1 if item is None else int(item[0]) + 1
+            # A counter left without expiry (written by other code) is closed like a new window.
+            expires = now + window_seconds if item is None or item[1] is None else item[1]
+            self._values[self._prefix + key] = (str(count), expires)
+        return count, max(1, math.ceil(expires - now))
+
     async def ttl(self, key: str) -> int | None:
         now = time.monotonic()
         with self._lock:
@@ -204,6 +220,18 @@ class RedisCache:
             pipe.expire(full, ttl_seconds, nx=True)
             results = await self._call(pipe.execute())
         return int(results[0])
+
+    async def hit(self, key: str, *, window_seconds: int) -> tuple[int, int]:
+        full = self._prefix + key
+        async with self._client.pipeline(transaction=True) as pipe:  # MULTI/EXEC: one atomic step
+            pipe.incr(full)
+            pipe.expire(full, window_seconds, nx=True)
+            pipe.ttl(full)
+            count, _, seconds = await self._call(pipe.execute())
+        if int(seconds) < 0:  # a counter left without expiry (written by other code): close it now
+            await self._call(self._client.expire(full, window_seconds))
+            seconds = window_seconds
+        return int(count), max(1, int(seconds))
 
     async def ttl(self, key: str) -> int | None:
         seconds = int(await self._call(self._client.ttl(self._prefix + key)))

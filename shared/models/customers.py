@@ -160,3 +160,26 @@ class ContactPreferencePublic(PublicSchema):
     call_id: uuid.UUID | None
     effective_at: datetime
     ended_at: datetime | None
+
+
+class ContactPreferenceEnd(Schema):
+    """Why a preference ends (a dispute resolved, an attorney withdrawn); kept in the audit log."""
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ImportRejection(PublicSchema):
+    """A CSV row that was not stored: its 1-based line in the file (the header is line 1), the column at
+    fault (None when the row as a whole is wrong) and why."""
+
+    line: int
+    field: str | None
+    reason: str
+
+
+class CustomerImportReport(PublicSchema):
+    """What a CSV import did: data rows read, customers stored, and every row refused."""
+
+    total_rows: int
+    created: int
+    rejected: list[ImportRejection]

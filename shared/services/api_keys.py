@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from shared.db.base import utcnow
 from shared.db.tables import ApiKey
-from shared.errors import NotFound, Unauthorized
+from shared.domain import Role
+from shared.errors import Conflict, NotFound, Unauthorized
 from shared.models.audit import Actor
 from shared.models.organizations import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from shared.services import audit
@@ -92,6 +93,22 @@ def revoke_api_key(*, session: Session, org_id: uuid.UUID, key_id: uuid.UUID, ac
     if row is None:
         raise NotFound("API key not found")
     before = ApiKeyPublic.model_validate(row)
+    if row.revoked_at is None and row.role is Role.ADMIN:
+        other_admins = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ApiKey)
+            .where(
+                ApiKey.organization_id == org_id,
+                ApiKey.role == Role.ADMIN,
+                ApiKey.revoked_at.is_(None),
+                ApiKey.id != row.id,
+            )
+        )
+        if not other_admins:
+            # Nobody could create keys or change settings again: create another admin key first.
+            raise Conflict(
+                "this is the organization's last active admin key; create another first", field="id"
+            )
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from shared.db.tables import AuditLogEntry
+from shared.errors import InvalidInput
 from shared.models.audit import Actor, AuditLogEntryPublic
 from shared.models.common import Page
 from shared.services.pagination import clamp_limit, decode_cursor, encode_cursor
@@ -71,11 +72,16 @@ def list_entries(
     query = sa.select(AuditLogEntry).where(*filters)
     if cursor:
         created, row_id = decode_cursor(cursor, parts=2)
-        after = datetime.fromisoformat(created)
+        try:
+            after, last_id = datetime.fromisoformat(created), uuid.UUID(row_id)
+        except ValueError:
+            raise InvalidInput(
+                "cursor is not valid; use the next_cursor of a previous page", field="cursor"
+            ) from None
         query = query.where(
             sa.or_(
                 AuditLogEntry.created_at < after,
-                sa.and_(AuditLogEntry.created_at == after, AuditLogEntry.id < uuid.UUID(row_id)),
+                sa.and_(AuditLogEntry.created_at == after, AuditLogEntry.id < last_id),
             )
         )
     rows = session.scalars(

@@ -97,8 +97,23 @@ def end_preference(
 
 
 def list_preferences(
-    *, session: Session, org_id: uuid.UUID, customer_id: uuid.UUID, active_only: bool = False
+    *,
+    session: Session,
+    org_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    active_only: bool = False,
+    must_exist: bool = False,
 ) -> list[ContactPreferencePublic]:
+    """The customer's preferences, oldest first. `must_exist`: NotFound when the organization has no such
+    customer (the API's answer), rather than an empty list."""
+    if (
+        must_exist
+        and session.scalar(
+            sa.select(Customer.id).where(Customer.organization_id == org_id, Customer.id == customer_id)
+        )
+        is None
+    ):
+        raise NotFound("customer not found")
     query = sa.select(ContactPreference).where(
         ContactPreference.organization_id == org_id, ContactPreference.customer_id == customer_id
     )

@@ -232,8 +232,14 @@ def list_customers(
     statement = sa.select(Customer).where(*filters)
     if cursor:
         name, row_id = decode_cursor(cursor, parts=2)
+        try:
+            last_id = uuid.UUID(row_id)
+        except ValueError:
+            raise InvalidInput(
+                "cursor is not valid; use the next_cursor of a previous page", field="cursor"
+            ) from None
         statement = statement.where(
-            sa.or_(Customer.name > name, sa.and_(Customer.name == name, Customer.id > uuid.UUID(row_id)))
+            sa.or_(Customer.name > name, sa.and_(Customer.name == name, Customer.id > last_id))
         )
     rows = session.scalars(statement.order_by(Customer.name, Customer.id).limit(limit + 1)).all()
     next_cursor = None
@@ -334,8 +340,13 @@ def delete_customer(*, session: Session, org_id: uuid.UUID, customer_id: uuid.UU
     if session.scalar(sa.select(Payment.id).where(Payment.customer_id == row.id).limit(1)) is not None:
         raise Conflict("customer has payments on record and cannot be deleted", field="customer_id")
     before = CustomerPublic.model_validate(row)
-    session.delete(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.delete(row)
+            session.flush()
+    except sa.exc.IntegrityError:
+        # The payments FK (ON DELETE RESTRICT) refused: a payment was recorded since the check above.
+        raise Conflict("customer has payments on record and cannot be deleted", field="customer_id") from None
     audit.record(
         session=session,
         org_id=org_id,

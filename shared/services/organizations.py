@@ -58,6 +58,25 @@ def create_organization(
     return OrganizationCreated(organization=public, api_key=key)
 
 
+def create_organization_with_defaults(
+    *, session: Session, org_in: OrganizationCreate, actor: Actor, created_by_org_id: uuid.UUID
+) -> OrganizationCreated:
+    """An organization ready to call (default tactics, prompts and negotiation policy) with its first admin
+    key, created through the API by an admin of `created_by_org_id`, whose audit log records it too."""
+    created = create_organization(session=session, org_in=org_in, actor=actor)
+    install_defaults(session=session, org_id=created.organization.id, actor=actor)
+    audit.record(
+        session=session,
+        org_id=created_by_org_id,
+        actor=actor,
+        action="organization.create",
+        entity_type="organization",
+        entity_id=created.organization.id,
+        after=audit.snapshot(created.organization),
+    )
+    return created
+
+
 def find_by_name(*, session: Session, name: str) -> OrganizationPublic | None:
     row = session.scalar(sa.select(Organization).where(Organization.name == name))
     return None if row is None else OrganizationPublic.model_validate(row)
@@ -81,7 +100,12 @@ def update_organization(
             raise Conflict(f"an organization named {org_in.name!r} already exists", field="name")
         row.name = org_in.name
     if org_in.settings is not None:
-        row.settings = org_in.settings.model_dump(mode="json")
+        # A PATCH: the settings sent replace those fields, the others keep their stored values.
+        merged = {
+            **before.settings.model_dump(mode="json"),
+            **org_in.settings.model_dump(mode="json", exclude_unset=True),
+        }
+        row.settings = OrganizationSettings.model_validate(merged).model_dump(mode="json")
     session.flush()
     after = OrganizationPublic.model_validate(row)
     audit.record(

@@ -711,6 +711,12 @@ export interface ContactPreferenceCreate {
   };
   source?: string;
 }
+/**
+ * Why a preference ends (a dispute resolved, an attorney withdrawn); kept in the audit log.
+ */
+export interface ContactPreferenceEnd {
+  reason?: string | null;
+}
 export interface ContactPreferencePublic {
   id: string;
   customer_id: string;
@@ -792,6 +798,23 @@ export interface PhonePublic {
   line_type: LineType;
   label: string | null;
   is_primary: boolean;
+}
+/**
+ * What a CSV import did: data rows read, customers stored, and every row refused.
+ */
+export interface CustomerImportReport {
+  total_rows: number;
+  created: number;
+  rejected: ImportRejection[];
+}
+/**
+ * A CSV row that was not stored: its 1-based line in the file (the header is line 1), the column at
+ * fault (None when the row as a whole is wrong) and why.
+ */
+export interface ImportRejection {
+  line: number;
+  field: string | null;
+  reason: string;
 }
 export interface CustomerPublic {
   id: string;

@@ -47,18 +47,6 @@ export interface AnalyticsSummary {
   groups: AnalyticsGroup[];
 }
 
-export interface ImportRejection {
-  line: number;
-  field: string | null;
-  reason: string;
-}
-
-export interface CustomerImportReport {
-  total_rows: number;
-  created: number;
-  rejected: ImportRejection[];
-}
-
 export interface PromptPreview {
   prompt_name: string;
   prompt_version: number;
