@@ -23,9 +23,11 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
 
 from shared.config import Settings
 from shared.errors import ExternalServiceError
+from shared.models.telephony import VoiceAnswer
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +137,7 @@ class TwilioTelephony:
             options.update(
                 record=True,
                 recording_channels="dual",
-                recording_status_callback=self.url("recording"),
+                recording_status_callback=self.url("recording", call_id=str(call_id)),
                 recording_status_callback_event=["completed"],
             )
         created = self._call_twilio(
@@ -146,12 +148,12 @@ class TwilioTelephony:
                 from_=caller,
                 url=self.url("voice", call_id=str(call_id)),
                 method="POST",
-                status_callback=self.url("status"),
+                status_callback=self.url("status", call_id=str(call_id)),
                 status_callback_event=list(STATUS_EVENTS),
                 status_callback_method="POST",
                 machine_detection="DetectMessageEnd",
                 async_amd="true",  # a string parameter in the API (`serialize` would send "True")
-                async_amd_status_callback=self.url("amd"),
+                async_amd_status_callback=self.url("amd", call_id=str(call_id)),
                 async_amd_status_callback_method="POST",
                 timeout=timeout_seconds,
                 **options,
@@ -222,3 +224,42 @@ class TwilioTelephony:
 def make_telephony(settings: Settings) -> TwilioTelephony | None:
     """The Twilio adapter for `settings`, or None when telephony is simulated."""
     return TwilioTelephony.from_settings(settings)
+
+
+# --- TwiML ------------------------------------------------------------------------------------------------
+
+
+def voice_twiml(answer: VoiceAnswer, *, public_base_url: str | None) -> str:
+    """The TwiML document for the voice webhook's decision: `<Dial><Sip>` to the agent (recorded in two
+    channels from the answer when `answer.record`), `<Dial>` to a person, or `<Say>` and `<Hangup>`."""
+    response = VoiceResponse()
+    if answer.action == "bridge" and answer.sip_uri:
+        options: dict[str, Any] = {"answer_on_bridge": True}
+        if answer.record and public_base_url:
+            query = {"call_id": str(answer.call_id)} if answer.call_id else {}
+            options.update(
+                record="record-from-answer-dual",
+                recording_status_callback=webhook_url(public_base_url, "recording", **query),
+                recording_status_callback_event="completed",
+                recording_status_callback_method="POST",
+            )
+        dial = response.dial(**options)
+        dial.sip(answer.sip_uri)
+        return str(response)
+    if answer.action == "transfer" and answer.transfer_number:
+        response.dial(answer.transfer_number)
+        return str(response)
+    if answer.say:
+        response.say(answer.say)
+    response.hangup()
+    return str(response)
+
+
+def message_twiml(say: str | None) -> str:
+    """Say `say` (when there is something to say) and hang up: the voicemail left on a machine."""
+    response = VoiceResponse()
+    if say:
+        response.pause(length=1)  # the beep has just ended
+        response.say(say)
+    response.hangup()
+    return str(response)
