@@ -163,23 +163,26 @@ class TwilioTelephony:
             raise ExternalServiceError("Twilio returned no call SID", service="twilio", is_transient=False)
         return PlacedCall(call_sid=str(created.sid), status=str(created.status or "queued"))
 
-    def pause_recording(self, call_sid: str) -> None:
-        """Pause the call's recording (card digits are being keyed): the paused span is skipped."""
-        self._call_twilio(
-            "pause the recording",
-            lambda: (
-                self.client.calls(call_sid)
-                .recordings(CURRENT_RECORDING)
-                .update(status="paused", pause_behavior="skip")
-            ),
-        )
+    def pause_recording(self, call_sid: str) -> bool:
+        """Pause the call's recording (card digits are about to be keyed): the paused span is skipped.
+        False when the call has no recording in progress (Twilio's 404): there is nothing to pause."""
+        return self._update_recording(call_sid, "pause the recording", status="paused", pause_behavior="skip")
 
-    def resume_recording(self, call_sid: str) -> None:
-        """Resume the call's recording after the card digits."""
-        self._call_twilio(
-            "resume the recording",
-            lambda: self.client.calls(call_sid).recordings(CURRENT_RECORDING).update(status="in-progress"),
-        )
+    def resume_recording(self, call_sid: str) -> bool:
+        """Resume the call's recording after the card digits; False when it has none to resume."""
+        return self._update_recording(call_sid, "resume the recording", status="in-progress")
+
+    def _update_recording(self, call_sid: str, what: str, **fields: Any) -> bool:
+        try:
+            self._call_twilio(
+                what, lambda: self.client.calls(call_sid).recordings(CURRENT_RECORDING).update(**fields)
+            )
+        except ExternalServiceError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, TwilioRestException) and cause.status == 404:
+                return False
+            raise
+        return True
 
     def redirect(self, call_sid: str, twiml: str) -> None:
         """Replace what a live call is doing with `twiml` (the voicemail message after a machine answered)."""

@@ -24,16 +24,19 @@ a webhook for a call Archer does not know writes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from shared.config import Settings
 from shared.db.tables import Call, Organization
 from shared.domain import CallDirection, CallOutcome, CallStatus, CallType
+from shared.integrations.twilio import TwilioTelephony
 from shared.models.audit import Actor
 from shared.models.calls import CallCreate
 from shared.models.campaigns import CALL_COMPLETED_EVENT, ORCHESTRATION_INSTANCE_KEY, CallCompleted
@@ -481,3 +484,44 @@ def record_recording(*, session: Session, webhook: RecordingWebhook, at: datetim
     )
     session.flush()
     return _result(row, applied=True)
+
+
+# --- Recording control during card capture ----------------------------------------------------------------
+
+
+class CallRecordings:
+    """Pauses a live call's recording while card digits are keyed and resumes it after (PCI: no card
+    digits, spoken or as tones, in a recording). A call without a Twilio SID (simulated) or of an
+    organization that does not record has nothing to pause."""
+
+    def __init__(self, *, sessions: sessionmaker[Session], telephony: TwilioTelephony) -> None:
+        self._sessions = sessions
+        self.telephony = telephony
+
+    @classmethod
+    def from_settings(cls, settings: Settings, sessions: sessionmaker[Session]) -> CallRecordings | None:
+        """The recording control when Twilio is configured, else None (no real call is ever recorded)."""
+        adapter = TwilioTelephony.from_settings(settings)
+        return None if adapter is None else cls(sessions=sessions, telephony=adapter)
+
+    def _recorded_sid(self, org_id: uuid.UUID, call_id: uuid.UUID) -> str | None:
+        with self._sessions() as session:
+            row = session.scalar(sa.select(Call).where(Call.organization_id == org_id, Call.id == call_id))
+            if row is None or not row.call_sid:
+                return None
+            settings = compliance.organization_settings(session=session, org_id=org_id)
+            return row.call_sid if settings.recording_enabled else None
+
+    async def pause(self, *, org_id: uuid.UUID, call_id: uuid.UUID) -> bool:
+        """Pause the call's recording; True when a recording was paused. Raises `ExternalServiceError`
+        when Twilio could not be told (the caller must not capture card digits then)."""
+        sid = await asyncio.to_thread(self._recorded_sid, org_id, call_id)
+        if sid is None:
+            return False
+        return await asyncio.to_thread(self.telephony.pause_recording, sid)
+
+    async def resume(self, *, org_id: uuid.UUID, call_id: uuid.UUID) -> bool:
+        sid = await asyncio.to_thread(self._recorded_sid, org_id, call_id)
+        if sid is None:
+            return False
+        return await asyncio.to_thread(self.telephony.resume_recording, sid)
