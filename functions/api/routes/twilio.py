@@ -57,6 +57,41 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 T = TypeVar("T")
 
 
+def _form(required: list[str], optional: list[str], *, with_call_id: bool = True) -> dict[str, Any]:
+    """The OpenAPI description of a webhook: Twilio's form fields, its signature header, the call id query."""
+    fields = {name: {"type": "string"} for name in [*required, *optional]}
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": SIGNATURE_HEADER,
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "Base64 HMAC-SHA1 of the public URL and the sorted form fields, with the auth token",
+        }
+    ]
+    if with_call_id:
+        parameters.append(
+            {
+                "name": "call_id",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "format": "uuid"},
+                "description": "Archer's call id (in the callback URLs of the calls Archer places)",
+            }
+        )
+    return {
+        "parameters": parameters,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "required": required, "properties": fields}
+                }
+            },
+        },
+    }
+
+
 def public_url(request: Request, public_base_url: str | None) -> str:
     """The URL Twilio requested, as Twilio saw it (what it signed)."""
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -166,6 +201,7 @@ def _adapter(request: Request, settings: Settings) -> TwilioTelephony | None:
     response_class=Response,
     responses={200: {"description": "TwiML", "content": {TWIML_MEDIA_TYPE: {}}}, **_RESPONSES},
     summary="Twilio voice webhook: bridge the call to the agent, or refuse it",
+    openapi_extra=_form(["CallSid"], ["From", "To", "Direction", "CallStatus", "AccountSid"]),
 )
 async def voice(request: Request, runtime: RuntimeDep) -> Response:
     form = await signed_form(request, runtime.settings)
@@ -195,6 +231,9 @@ async def voice(request: Request, runtime: RuntimeDep) -> Response:
     response_class=Response,
     responses=_RESPONSES,
     summary="Twilio call status callback (idempotent, order-safe)",
+    openapi_extra=_form(
+        ["CallSid", "CallStatus"], ["SequenceNumber", "CallDuration", "AnsweredBy", "AccountSid", "Timestamp"]
+    ),
 )
 async def status(request: Request, runtime: RuntimeDep) -> Response:
     form = await signed_form(request, runtime.settings)
@@ -218,6 +257,7 @@ async def status(request: Request, runtime: RuntimeDep) -> Response:
     response_class=Response,
     responses=_RESPONSES,
     summary="Twilio asynchronous answering-machine detection result",
+    openapi_extra=_form(["CallSid", "AnsweredBy"], ["MachineDetectionDuration", "AccountSid"]),
 )
 async def amd(request: Request, runtime: RuntimeDep) -> Response:
     form = await signed_form(request, runtime.settings)
@@ -250,6 +290,10 @@ async def amd(request: Request, runtime: RuntimeDep) -> Response:
     response_class=Response,
     responses=_RESPONSES,
     summary="Twilio recording status callback",
+    openapi_extra=_form(
+        ["CallSid", "RecordingSid"],
+        ["RecordingStatus", "RecordingUrl", "RecordingDuration", "RecordingChannels", "AccountSid"],
+    ),
 )
 async def recording(request: Request, runtime: RuntimeDep) -> Response:
     form = await signed_form(request, runtime.settings)
