@@ -35,8 +35,9 @@ def telephony(fake: FakeTwilio) -> TwilioTelephony:
 
 
 def test_place_call_sends_callbacks_and_async_amd(fake: FakeTwilio, telephony: TwilioTelephony) -> None:
-    """`place_call` posts the voice URL with the call id, every status event, async AMD that waits for the
-    greeting's end, and no recording unless asked; the SID Twilio answers comes back."""
+    """`place_call` posts the voice URL, status and AMD callbacks (each with the call id), every status
+    event, async AMD that waits for the greeting's end, and no recording unless asked; Twilio's SID comes
+    back."""
     call_id = uuid.uuid4()
     placed = telephony.place_call(call_id=call_id, to_number="+16025550123")
     assert placed.call_sid.startswith("CA") and placed.status == "queued"
@@ -48,12 +49,12 @@ def test_place_call_sends_callbacks_and_async_amd(fake: FakeTwilio, telephony: T
         "From": "+16025550100",
         "Method": "POST",
         "Url": f"{PUBLIC}/api/v1/twilio/voice?call_id={call_id}",
-        "StatusCallback": f"{PUBLIC}/api/v1/twilio/status",
+        "StatusCallback": f"{PUBLIC}/api/v1/twilio/status?call_id={call_id}",
         "StatusCallbackEvent": ["initiated", "ringing", "answered", "completed"],
         "StatusCallbackMethod": "POST",
         "MachineDetection": "DetectMessageEnd",
         "AsyncAmd": "true",
-        "AsyncAmdStatusCallback": f"{PUBLIC}/api/v1/twilio/amd",
+        "AsyncAmdStatusCallback": f"{PUBLIC}/api/v1/twilio/amd?call_id={call_id}",
         "AsyncAmdStatusCallbackMethod": "POST",
         "Timeout": "30",
     }
@@ -61,14 +62,13 @@ def test_place_call_sends_callbacks_and_async_amd(fake: FakeTwilio, telephony: T
 
 def test_place_call_records_dual_channel_when_asked(fake: FakeTwilio, telephony: TwilioTelephony) -> None:
     """With recording on, the call is recorded in two channels and the recording callback is named."""
-    telephony.place_call(
-        call_id=uuid.uuid4(), to_number="+16025550123", from_number="+16025550999", record=True
-    )
+    call_id = uuid.uuid4()
+    telephony.place_call(call_id=call_id, to_number="+16025550123", from_number="+16025550999", record=True)
     [received] = fake.calls_created()
     assert received.field("From") == "+16025550999"
     assert received.field("Record") == "true"
     assert received.field("RecordingChannels") == "dual"
-    assert received.field("RecordingStatusCallback") == f"{PUBLIC}/api/v1/twilio/recording"
+    assert received.field("RecordingStatusCallback") == f"{PUBLIC}/api/v1/twilio/recording?call_id={call_id}"
     assert received.fields("RecordingStatusCallbackEvent") == ["completed"]
 
 
