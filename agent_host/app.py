@@ -33,6 +33,7 @@ from agent_host.tools import AgentTools
 from shared.db.base import utcnow
 from shared.integrations.payments import PaymentGateway, make_gateway
 from shared.runtime import Runtime, build_runtime
+from shared.services.telephony import CallRecordings
 from shared.telemetry import set_span_attributes, span
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class AgentHost:
     def __init__(self, runtime: Runtime, *, gateway: PaymentGateway | None = None) -> None:
         self.runtime = runtime
         self.gateway = gateway or make_gateway(runtime.settings)
+        # Real (Twilio) calls pause their recording while card digits are keyed; simulated ones have none.
+        self.recordings = CallRecordings.from_settings(runtime.settings, runtime.sessions)
         required_token(runtime.settings)  # production without ARCHER_AGENT_TOKEN stops here, at startup
         self.voice_app = VoiceAgentApp(get_agent=self.get_agent)
         self.voice_app.fastapi_app.add_middleware(AgentAccess, runtime=runtime)
@@ -73,7 +76,7 @@ class AgentHost:
             self.runtime, context.org_id, context.call_id, first_sequence=context.next_sequence
         )
         session = CallSession(runtime=self.runtime, context=context, recorder=recorder)
-        tools = AgentTools(session, self.gateway)
+        tools = AgentTools(session, self.gateway, self.recordings)
         brain: Brain = ScriptedBrain(session, tools)  # unknown parties always get the fixed greeting
         if brain_name == "llm" and context.customer is not None:
             try:

@@ -24,7 +24,7 @@ from agent_host.agent import phrasing
 from agent_host.session import CallSession, CardCapture
 from shared.db.engine import transaction
 from shared.domain import CallOutcome, PaymentStatus, PreferenceKind
-from shared.errors import ArcherError, InvalidInput, PolicyViolation
+from shared.errors import ArcherError, ExternalServiceError, InvalidInput, PolicyViolation
 from shared.integrations.payments import PaymentGateway
 from shared.models.agent import AgentEvent, ToolName
 from shared.models.audit import Actor
@@ -47,6 +47,7 @@ from shared.policy.verification import (
 )
 from shared.services import arrangements, contact_preferences
 from shared.services import payments as payment_service
+from shared.services.telephony import CallRecordings
 from shared.telemetry import record_tool_latency
 
 logger = logging.getLogger(__name__)
@@ -91,9 +92,12 @@ _REFUSED_UNVERIFIED = {"refused": True, "reason": "the customer's identity is no
 class AgentTools:
     """The tools of one call."""
 
-    def __init__(self, session: CallSession, gateway: PaymentGateway) -> None:
+    def __init__(
+        self, session: CallSession, gateway: PaymentGateway, recordings: CallRecordings | None = None
+    ) -> None:
         self.session = session
         self.gateway = gateway
+        self.recordings = recordings  # Twilio's recording control; None for simulated calls
         self._tools: dict[str, Callable[..., AsyncIterator[ToolItem]]] = {
             ToolName.VERIFY_IDENTITY: self.verify_identity,
             ToolName.GIVE_DISCLOSURES: self.give_disclosures,
@@ -406,10 +410,40 @@ class AgentTools:
                 "reason": "the amount is not the first payment of an offer made on this call",
             }
             return
+        if not await self._pause_recording():
+            yield {
+                "started": False,
+                "reason": "the call recording could not be paused for the card details; offer another way to pay",
+            }
+            return
         session.capture = CardCapture(amount=value)
         session.record_event(AgentEvent.CARD_CAPTURE_STARTED)
         yield _say(KEYPAD_PROMPTS["number"], interruptible=False)
         yield {"started": True, "amount": f"{value:.2f}", "next": "the customer keys the card on the keypad"}
+
+    async def _pause_recording(self) -> bool:
+        """Pause the call's recording before any card digit is keyed; False when it could not be paused (the
+        card is then not taken: its tones must never be recorded)."""
+        context = self.session.context
+        if self.recordings is None or context.org_id is None:
+            return True
+        try:
+            await self.recordings.pause(org_id=context.org_id, call_id=context.call_id)
+        except ExternalServiceError as exc:
+            logger.warning("call %s: recording not paused: %s", context.call_id, exc.message)
+            return False
+        return True
+
+    async def _capture_ended(self, detail: str) -> None:
+        """The card capture is over: record it and resume the recording."""
+        self.session.record_event(AgentEvent.CARD_CAPTURE_ENDED, detail)
+        context = self.session.context
+        if self.recordings is None or context.org_id is None:
+            return
+        try:
+            await self.recordings.resume(org_id=context.org_id, call_id=context.call_id)
+        except ExternalServiceError as exc:  # the rest of the call goes unrecorded; the payment goes on
+            logger.warning("call %s: recording not resumed: %s", context.call_id, exc.message)
 
     async def handle_keypad(self, button: str) -> AsyncIterator[ToolItem]:
         """One key pressed while a card is being captured."""
@@ -466,7 +500,7 @@ class AgentTools:
             reason = exc.message if isinstance(exc, ArcherError) else "the card details are not valid"
             if capture.attempts >= 3:
                 session.capture = None
-                session.record_event(AgentEvent.CARD_CAPTURE_ENDED, "not completed")
+                await self._capture_ended("not completed")
                 yield _say(
                     f"I'm sorry, that card couldn't be used: {reason}. Let's leave the payment for now."
                 )
@@ -478,7 +512,7 @@ class AgentTools:
             )
             return
         session.capture = None
-        session.record_event(AgentEvent.CARD_CAPTURE_ENDED, "card tokenized")
+        await self._capture_ended("card tokenized")
         amount = capture.amount
         try:
             payment = await self._settle_payment(amount, token)

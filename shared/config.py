@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
     twilio_api_base_url: str | None = Field(default=None, alias="ARCHER_TWILIO_API_BASE_URL")
+    # The caller id of outbound calls when the organization sets none (`caller_id_number`).
+    twilio_from_number: str | None = Field(default=None, alias="TWILIO_FROM_NUMBER")
+    # Where the voice webhook bridges answered calls: the agent's SIP address (Cartesia's SIP ingress),
+    # e.g. `sip:archer@agent.example.com`; Archer's call id travels as the `x-archer-call-id` header.
+    agent_sip_uri: str | None = Field(default=None, alias="ARCHER_AGENT_SIP_URI")
     cartesia_api_key: SecretStr | None = Field(default=None, alias="CARTESIA_API_KEY")
     # The shared secret the Cartesia harness presents to the agent host (required there in production).
     agent_token: SecretStr | None = Field(default=None, alias="ARCHER_AGENT_TOKEN")
@@ -101,7 +106,14 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
 
-    @field_validator("redis_url", "public_base_url", "openai_base_url", "twilio_api_base_url")
+    @field_validator(
+        "redis_url",
+        "public_base_url",
+        "openai_base_url",
+        "twilio_api_base_url",
+        "twilio_from_number",
+        "agent_sip_uri",
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None

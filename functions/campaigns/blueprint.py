@@ -16,8 +16,10 @@ import azure.functions as func
 from functions.campaigns import activities, control, orchestrator
 from functions.campaigns.activities import CampaignDeps, RealClock
 from functions.campaigns.ports import Dialer, DurableCampaignRuns
+from functions.campaigns.twilio_dialer import TwilioDialer
 from shared.db.engine import transaction
 from shared.errors import ExternalServiceError
+from shared.integrations.twilio import TwilioTelephony
 from shared.models.campaigns import DialReceipt, DialRequest
 from shared.runtime import Runtime, build_runtime
 from shared.services import retention
@@ -50,9 +52,13 @@ def runtime() -> Runtime:
 
 
 def make_dialer(current: Runtime) -> Dialer:
-    """The function app's dialer. Twilio's arrives with the Twilio adapter (`shared/integrations/twilio.py`):
-    a `Dialer` whose `dial` calls `place_call` with the status and AMD callbacks; until then, none."""
-    return TelephonyNotConfigured()
+    """The function app's dialer: Twilio (`TwilioDialer`) when its credentials and the public URL are
+    configured, else `TelephonyNotConfigured`. Also used for single calls outside a campaign (a real test
+    call): a `DialRequest` without an orchestration instance id raises no event when the call ends."""
+    telephony = TwilioTelephony.from_settings(current.settings)
+    if telephony is None:
+        return TelephonyNotConfigured()
+    return TwilioDialer(telephony=telephony, sessions=current.sessions)
 
 
 @functools.cache
