@@ -68,10 +68,22 @@ class CallStatus(StrEnum):
     def is_final(self) -> bool:
         return self in FINAL_CALL_STATUSES
 
+    @property
+    def rank(self) -> int:
+        """How far along the lifecycle: a call's status only ever moves to a higher rank (every final status
+        ranks above every live one), so late or out-of-order reports never move it back."""
+        return _CALL_STATUS_RANK.get(self, len(_CALL_STATUS_RANK))
+
 
 FINAL_CALL_STATUSES = frozenset(
     {CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.NO_ANSWER, CallStatus.FAILED, CallStatus.CANCELED}
 )
+_CALL_STATUS_RANK = {
+    CallStatus.QUEUED: 0,
+    CallStatus.INITIATED: 1,
+    CallStatus.RINGING: 2,
+    CallStatus.IN_PROGRESS: 3,
+}
 
 
 class CallOutcome(StrEnum):

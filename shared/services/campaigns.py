@@ -921,8 +921,8 @@ def mark_dialed(*, session: Session, org_id: uuid.UUID, call_id: uuid.UUID, rece
         return
     _set_metadata(call, **{DIAL_STATE: "placed"})
     call.call_sid = call.call_sid or receipt.call_sid
-    if call.status not in _FINAL_CALL:
-        call.status = receipt.status
+    if CallStatus(receipt.status).rank > CallStatus(call.status).rank:
+        call.status = receipt.status  # a status callback that came first (ringing, ...) is not undone
     if call.campaign_target_id is not None:
         target = session.get(CampaignTarget, call.campaign_target_id)
         if target is not None:

@@ -68,8 +68,6 @@ AGENT_UNAVAILABLE = "We're sorry, we can't continue this call right now. Goodbye
 UNKNOWN_NUMBER = "We're sorry, this number can't take calls right now. Goodbye."
 INBOUND_ATTORNEY = "Thank you for calling. We're unable to take your call on this line. Goodbye."
 
-_RANK = {CallStatus.QUEUED: 0, CallStatus.INITIATED: 1, CallStatus.RINGING: 2, CallStatus.IN_PROGRESS: 3}
-
 _ACTOR = Actor.system()
 
 
@@ -244,7 +242,7 @@ def _answer_outbound(
                 say=OUTBOUND_REFUSAL,
                 reasons=blocking,
             )
-    if _RANK.get(CallStatus(row.status), 4) < _RANK[CallStatus.IN_PROGRESS]:
+    if CallStatus(row.status).rank < CallStatus.IN_PROGRESS.rank:
         row.status = CallStatus.IN_PROGRESS
     row.answered_at = row.answered_at or at
     return _bridge(row, agent_sip_uri)
@@ -355,7 +353,7 @@ def record_status(*, session: Session, webhook: StatusWebhook, at: datetime) -> 
             row.duration_seconds = webhook.duration_seconds
         return _result(row, event=_due_event(row))
     if not status.is_final:
-        if _RANK[status] > _RANK.get(current, 0):
+        if status.rank > current.rank:
             row.status = status
             if status is CallStatus.IN_PROGRESS:
                 row.answered_at = row.answered_at or at

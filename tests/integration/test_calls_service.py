@@ -136,3 +136,35 @@ async def test_live_events_round_trip(cache: InMemoryCache | RedisCache) -> None
         await live.publish(cache, event)
         message = await subscription.next(timeout=5)
     assert message is not None and live.parse(message) == event
+
+
+def test_a_dial_receipt_never_moves_a_call_back(session: Session) -> None:
+    """Twilio's `ringing` callback may arrive before the dialer writes its receipt (`queued`): the call stays
+    ringing; a receipt ahead of the row still advances it. The lifecycle only moves forward."""
+    from shared.models.campaigns import DialReceipt
+    from shared.services import campaigns
+
+    org = make_org(session)
+    org_id, customer_id = org.id, make_customer(session, org).id
+    ahead = _call(session, org_id, customer_id, status=CallStatus.RINGING)
+    campaigns.mark_dialed(
+        session=session,
+        org_id=org_id,
+        call_id=ahead.id,
+        receipt=DialReceipt(call_sid="CA1", status=CallStatus.QUEUED),
+    )
+    assert calls.get_call(session=session, org_id=org_id, call_id=ahead.id).status is CallStatus.RINGING
+
+    behind = _call(session, org_id, customer_id, status=CallStatus.QUEUED)
+    campaigns.mark_dialed(
+        session=session,
+        org_id=org_id,
+        call_id=behind.id,
+        receipt=DialReceipt(call_sid="CA2", status=CallStatus.RINGING),
+    )
+    assert calls.get_call(session=session, org_id=org_id, call_id=behind.id).status is CallStatus.RINGING
+    assert [status.rank for status in (CallStatus.QUEUED, CallStatus.IN_PROGRESS, CallStatus.COMPLETED)] == [
+        0,
+        3,
+        4,
+    ]
