@@ -15,8 +15,9 @@ Functions Python worker already set up (`PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEM
 `ARCHER_TELEMETRY_CONSOLE=true`, and otherwise leaves OpenTelemetry's no-op API in place. Either way a
 `MaskingSpanProcessor` and a `MaskingLogRecordProcessor` run before any exporter, and the metric helpers mask
 their dimensions. The rest of the code uses `span(...)`, `tool_call(...)`, `current_traceparent()` and the
-`record_*` helpers below; a call is one trace because its `traceparent` travels with it (webhook → call
-metadata → the agent's start metadata → the status callback).
+`record_*` helpers below; a call is one trace because its `traceparent` travels with it (the dial or webhook →
+call metadata → the agent's start metadata → the status callback and the disposition): `inject_traceparent`,
+`context_from` and `call_span` carry it, the `SPAN_*` names below are its steps (docs/OPERATIONS.md).
 """
 
 from __future__ import annotations
