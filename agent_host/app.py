@@ -14,6 +14,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -34,7 +35,13 @@ from shared.db.base import utcnow
 from shared.integrations.payments import PaymentGateway, make_gateway
 from shared.runtime import Runtime, build_runtime
 from shared.services.telephony import CallRecordings
-from shared.telemetry import set_span_attributes, span
+from shared.telemetry import (
+    SPAN_AGENT_SETUP,
+    current_traceparent,
+    set_span_attributes,
+    span,
+    traceparent_from,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +76,7 @@ class AgentHost:
 
     async def get_agent(self, env: AgentEnv, call_request: CallRequest) -> Any:
         brain_name = self.brain_for(call_request)
-        traceparent = (call_request.metadata or {}).get("traceparent")
+        traceparent = traceparent_from(call_request.metadata)
         context = await asyncio.to_thread(self._load, call_request, brain_name, traceparent)
 
         recorder = CallRecorder(
@@ -88,13 +95,14 @@ class AgentHost:
         logger.info("call %s: %s brain, direction %s", context.call_id, brain.name, context.direction.value)
         return (GuardedAgent(brain, session), run_filter, [UserTurnStarted])
 
-    def _load(self, call_request: CallRequest, brain: str, traceparent: Any) -> CallContext:
+    def _load(self, call_request: CallRequest, brain: str, traceparent: str | None) -> CallContext:
         """The call's context, in a span that continues the call's trace (its `traceparent` travels in the
-        start metadata from the webhook that placed or answered the call)."""
-        with span("agent.call_setup", parent=str(traceparent) if traceparent else None, brain=brain):
+        start metadata from the dial or webhook that placed or answered the call). The turns continue the
+        same trace — this span's own when the call came without one, so a call is one trace either way."""
+        with span(SPAN_AGENT_SETUP, parent=traceparent, brain=brain):
             context = load_call_context(self.runtime.sessions, call_request, brain=brain, now=utcnow())
             set_span_attributes(call_id=context.call_id, organization_id=context.org_id)
-            return context
+            return replace(context, traceparent=traceparent or current_traceparent())
 
 
 def tune_gc() -> None:

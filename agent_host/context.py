@@ -29,6 +29,7 @@ from shared.models.customers import AccountPublic, CustomerPublic
 from shared.models.organizations import OrganizationSettings
 from shared.policy.guard import protected_pattern, protected_terms_for
 from shared.services import calls, customers, organizations, policies, prompts, tactics
+from shared.telemetry import TRACEPARENT, current_traceparent, traceparent_from
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ class CallContext:
     today: date = field(default_factory=date.today)
     next_sequence: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The call's trace: the traceparent of the start metadata (the dial or webhook that placed the call), or
+    # of the call's setup span when the call came without one. The agent's turn spans continue it.
+    traceparent: str | None = None
 
     @property
     def stored(self) -> bool:
@@ -258,6 +262,11 @@ def load_call_context(
             stored_meta["account_balance"] = f"{account.balance:.2f}"
         if meta.get("persona"):
             stored_meta["persona"] = str(meta["persona"])[:40]
+        # The call's trace, kept on its row for the status callback: the one the start metadata carried
+        # (also written by the dial, which may race this write), else this setup span's own.
+        traceparent = traceparent_from(meta) or current_traceparent()
+        if traceparent:
+            stored_meta[TRACEPARENT] = traceparent
         call = calls.begin_agent_call(
             session=session,
             org_id=org_id,

@@ -37,7 +37,7 @@ from agent_host.tools import masked_arguments
 from shared.domain import Speaker
 from shared.policy.disclosure import DisclosureKind, recording_notice
 from shared.policy.guard import review_agent_text
-from shared.telemetry import record_guard_intervention
+from shared.telemetry import SPAN_AGENT_TURN, record_guard_intervention, traced_stream
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,15 @@ class Brain(Protocol):
     def note_guard(self, held: str, replacement: str, rules: list[str]) -> None: ...
 
 
+# What started a turn, as the `trigger` attribute of its span.
+_TRIGGERS: dict[type, str] = {
+    CallStarted: "call_started",
+    UserTurnEnded: "user_turn_ended",
+    UserDtmfSent: "dtmf",
+    CallEnded: "call_ended",
+}
+
+
 def run_filter(event: InputEvent) -> bool:
     """Events that start an agent turn: the call's start and end, a finished user turn, a keypad press."""
     return isinstance(event, CallStarted | UserTurnEnded | CallEnded | UserDtmfSent)
@@ -68,7 +77,18 @@ class GuardedAgent:
         self._buffer = ""
         self._heard: set[str] = set()
 
-    async def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]:
+    def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]:
+        """One agent turn, as an `agent.turn` span in the call's trace (current while the turn runs, so
+        the tools' database and HTTP spans nest in it; ended when the turn ends or is interrupted)."""
+        return traced_stream(
+            SPAN_AGENT_TURN,
+            self._turn(env, event),
+            parent=self.session.context.traceparent,
+            call_id=self.session.call_id,
+            trigger=_TRIGGERS.get(type(event), "other"),
+        )
+
+    async def _turn(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]:
         session = self.session
         if isinstance(event, CallEnded):
             # A turn whose agent task was cancelled before it ran (the socket closed right after it) is

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from functions.campaigns.activities import CampaignDeps, Clock, RealClock
 from functions.campaigns.driver import LocalCampaignRuns, LocalDriver, Registry, VirtualClock
+from shared import telemetry
 from shared.config import Settings
 from shared.db.engine import transaction
 from shared.domain import CallStatus
@@ -83,10 +84,12 @@ class SimulatedCustomerDialer:
         self._sessions, self._host, self._agent_url, self._token = sessions, host, agent_url, token
 
     async def dial(self, request: DialRequest) -> DialReceipt:
-        self._host.spawn(self._call(request))
+        # Called inside the campaign's `call.dial` span: the call carries its trace to the agent (start
+        # metadata) and to the end-of-call write, as the Twilio webhooks carry it for real calls.
+        self._host.spawn(self._call(request, telemetry.current_traceparent()))
         return DialReceipt(call_sid=None, status=CallStatus.RINGING)
 
-    async def _call(self, request: DialRequest) -> None:
+    async def _call(self, request: DialRequest, traceparent: str | None = None) -> None:
         from agent_host.simulator import load_identity, run_simulated_call
 
         fate = _pick(PICKUP, request.customer_id, request.attempt_number, "pickup")
@@ -106,15 +109,18 @@ class SimulatedCustomerDialer:
                     agent_url=url,
                     persona=persona,
                     identity=identity,
-                    metadata={
-                        "organization_id": str(request.organization_id),
-                        "customer_id": str(request.customer_id),
-                        "call_id": str(request.call_id),
-                        "campaign_id": str(request.campaign_id),
-                        "campaign_target_id": str(request.campaign_target_id),
-                        "direction": "outbound",
-                        "to": request.to_number,
-                    },
+                    metadata=telemetry.inject_traceparent(
+                        {
+                            "organization_id": str(request.organization_id),
+                            "customer_id": str(request.customer_id),
+                            "call_id": str(request.call_id),
+                            "campaign_id": str(request.campaign_id),
+                            "campaign_target_id": str(request.campaign_target_id),
+                            "direction": "outbound",
+                            "to": request.to_number,
+                        },
+                        traceparent=traceparent,
+                    ),
                     timeout=30.0,
                     token=self._token,
                 )
@@ -132,7 +138,15 @@ class SimulatedCustomerDialer:
         ended = self._host.clock.now()
 
         def write() -> None:
-            with transaction(self._sessions) as session:
+            # What Twilio's status callback does for a real call, in the call's trace.
+            with (
+                telemetry.span(
+                    telemetry.SPAN_CALL_STATUS, parent=traceparent, call_id=request.call_id,
+                    organization_id=request.organization_id, status=completed.status, outcome=completed.outcome,
+                    simulated=True,
+                ),
+                transaction(self._sessions) as session,
+            ):  # fmt: skip
                 campaigns.record_call_end(
                     session=session, org_id=request.organization_id, call_id=request.call_id, completed=completed,
                     ended_at=ended,

@@ -15,22 +15,24 @@ Functions Python worker already set up (`PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEM
 `ARCHER_TELEMETRY_CONSOLE=true`, and otherwise leaves OpenTelemetry's no-op API in place. Either way a
 `MaskingSpanProcessor` and a `MaskingLogRecordProcessor` run before any exporter, and the metric helpers mask
 their dimensions. The rest of the code uses `span(...)`, `tool_call(...)`, `current_traceparent()` and the
-`record_*` helpers below; a call is one trace because its `traceparent` travels with it (webhook → call
-metadata → the agent's start metadata → the status callback).
+`record_*` helpers below; a call is one trace because its `traceparent` travels with it (the dial or webhook →
+call metadata → the agent's start metadata → the status callback and the disposition): `inject_traceparent`,
+`context_from` and `call_span` carry it, the `SPAN_*` names below are its steps (docs/OPERATIONS.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 from urllib.parse import unquote
 
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span, SpanKind
 
     from shared.config import Settings
+
+_T = TypeVar("_T")
 
 # A digit run is only PII when it stands alone: digits glued to letters or hyphens are ids (Twilio SIDs,
 # UUIDs), which stay readable so operators can correlate logs.
@@ -265,6 +269,15 @@ def configure_logging(*, level: str = "INFO", fmt: str = "console", stream: Text
 
 TRACER_NAME = "archer"
 TRACEPARENT = "traceparent"
+
+# The spans of one call's trace (docs/OPERATIONS.md, "One trace per call"). Their names are part of the
+# operations contract — queries and alerts select on them — so they hold no ids: those are attributes.
+SPAN_CALL_DIAL = "call.dial"  # the campaign places the call: the root of its trace
+SPAN_CALL_WEBHOOK = "call.voice_webhook"  # Twilio fetches the call's TwiML (bridges it to the agent)
+SPAN_AGENT_SETUP = "agent.call_setup"  # the agent host loads the call's context from its start metadata
+SPAN_AGENT_TURN = "agent.turn"  # one agent turn (the call's start, a customer turn, a keypad press, the end)
+SPAN_CALL_STATUS = "call.status"  # the call's final status is written (Twilio's status callback)
+SPAN_CALL_DISPOSITION = "call.disposition"  # the campaign records how the attempt ended
 
 # Span attribute values that are numbers this long are account, card or phone numbers, never counts.
 _LONG_NUMBER = 10**7
@@ -565,6 +578,119 @@ def current_traceparent() -> str | None:
     return carrier.get(TRACEPARENT)
 
 
+def traceparent_from(metadata: Mapping[str, Any] | None) -> str | None:
+    """The `traceparent` a call's metadata carries (the call row's `call_metadata`, the agent's start
+    metadata, TwiML parameters), or None."""
+    value = (metadata or {}).get(TRACEPARENT)
+    return str(value) if value else None
+
+
+def context_from(metadata: Mapping[str, Any] | None) -> Context | None:
+    """The OpenTelemetry context of the call whose metadata this is (None when it carries no valid
+    `traceparent`): pass it as `context=` to a tracer, or use `call_span`."""
+    return context_from_traceparent(traceparent_from(metadata))
+
+
+def inject_traceparent(
+    metadata: dict[str, Any] | None = None, *, traceparent: str | None = None
+) -> dict[str, Any]:
+    """`metadata` (a new dict when None) with `traceparent` set — to `traceparent` when given, else to the
+    current span's — so the next hop of the call (the agent's start metadata, TwiML `<Parameter>`s, the
+    call row) continues this trace. Left as it was when there is no trace to carry."""
+    carried = traceparent or current_traceparent()
+    target: dict[str, Any] = {} if metadata is None else metadata
+    if carried:
+        target[TRACEPARENT] = carried
+    return target
+
+
+@contextmanager
+def call_span(
+    name: str,
+    metadata: Mapping[str, Any] | None,
+    *,
+    links: Sequence[str | None] = (),
+    kind: SpanKind | None = None,
+    **attributes: Any,
+) -> Iterator[Span]:
+    """A step of one call's trace: a span that continues the `traceparent` in the call's `metadata` (the
+    call row's `call_metadata`), so the webhooks join the trace the campaign dial started. A call without
+    one (an inbound call's first webhook) starts its own trace: store `current_traceparent()` on its row
+    (and hand it on with `inject_traceparent`) for the later steps. `links`: the traceparent of the HTTP
+    request that carried the step, when that is another trace (Twilio's callbacks are).
+
+    In the Twilio routes:
+
+        with call_span(SPAN_CALL_STATUS, call.call_metadata, links=[current_traceparent()],
+                       call_id=call.id, status=status):
+            ...
+    """
+    with span(name, parent=traceparent_from(metadata), links=links, kind=kind, **attributes) as current:
+        yield current
+
+
+class _SpanStream(Generic[_T]):
+    """An async iterator that runs each step of `stream` with `span` as the current span, and ends the span
+    when the stream ends, fails or is cancelled. Attaching the context per step (never across a `yield`)
+    keeps it balanced whichever task drives the stream or closes it."""
+
+    def __init__(self, current: Span, stream: AsyncIterator[_T]) -> None:
+        self._span, self._stream, self._ended = current, stream, False
+
+    def __aiter__(self) -> _SpanStream[_T]:
+        return self
+
+    async def __anext__(self) -> _T:
+        from opentelemetry import context, trace
+
+        token = context.attach(trace.set_span_in_context(self._span))
+        try:
+            return await self._stream.__anext__()
+        except StopAsyncIteration:
+            self._end()
+            raise
+        except asyncio.CancelledError:
+            self._end(cancelled=True)
+            raise
+        except BaseException as exc:
+            self._span.record_exception(exc)
+            self._span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
+            self._end()
+            raise
+        finally:
+            context.detach(token)
+
+    async def aclose(self) -> None:
+        try:
+            close = getattr(self._stream, "aclose", None)
+            if close is not None:
+                await close()
+        finally:
+            self._end(cancelled=True)
+
+    def _end(self, *, cancelled: bool = False) -> None:
+        if not self._ended:
+            self._ended = True
+            if cancelled:
+                self._span.set_attribute("cancelled", True)
+            self._span.end()
+
+
+def traced_stream(
+    name: str, stream: AsyncIterator[_T], *, parent: str | None = None, **attributes: Any
+) -> AsyncIterator[_T]:
+    """`stream` inside a span `name` (child of `parent`, a traceparent, else of the current span) that is
+    current while each item is produced — the agent's turns, which the Line SDK runs as async generators in
+    tasks it may cancel. Attribute values are masked."""
+    from opentelemetry import trace
+
+    tracer = trace.get_tracer(TRACER_NAME)
+    started = tracer.start_span(
+        name, context=context_from_traceparent(parent), attributes=_clean_attributes(attributes)
+    )
+    return _SpanStream(started, stream)
+
+
 @contextmanager
 def span(
     name: str,
@@ -572,13 +698,17 @@ def span(
     parent: str | None = None,
     links: Sequence[str | None] = (),
     kind: SpanKind | None = None,
+    root: bool = False,
     **attributes: Any,
 ) -> Iterator[Span]:
     """A span around the block, child of the current span — or of `parent` (a `traceparent` string) when
-    given, which is how a call's later steps join its trace. `links` are traceparents of related spans (the
-    HTTP request that carried a status callback). Attribute values are masked; None values are dropped. An
-    exception marks the span as failed and is re-raised."""
+    given, which is how a call's later steps join its trace. `root=True` without a valid `parent` starts a
+    new trace, linked to the current span (a call's dial: one trace per call, not one per campaign run or
+    per Functions invocation). `links` are traceparents of related spans (the HTTP request that carried a
+    status callback). Attribute values are masked; None values are dropped. An exception marks the span as
+    failed and is re-raised."""
     from opentelemetry import trace
+    from opentelemetry.context import Context
 
     tracer = trace.get_tracer(TRACER_NAME)
     span_links = []
@@ -586,9 +716,15 @@ def span(
         link_context = context_from_traceparent(link)
         if link_context is not None:
             span_links.append(trace.Link(trace.get_current_span(link_context).get_span_context()))
+    context = context_from_traceparent(parent)
+    if context is None and root:
+        enclosing = trace.get_current_span().get_span_context()
+        if enclosing.is_valid:
+            span_links.append(trace.Link(enclosing))
+        context = Context()  # no parent: a new trace
     with tracer.start_as_current_span(
         name,
-        context=context_from_traceparent(parent),
+        context=context,
         kind=kind or trace.SpanKind.INTERNAL,
         attributes=_clean_attributes(attributes),
         links=span_links,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.orm import Session, sessionmaker
 
 from functions.campaigns.orchestrator import (
@@ -114,9 +115,13 @@ def _open(payload: dict[str, Any], deps: CampaignDeps) -> AttemptGate:
         )
 
 
-def _dialed(org_id: uuid.UUID, call_id: uuid.UUID, receipt: DialReceipt, deps: CampaignDeps) -> None:
+def _dialed(
+    org_id: uuid.UUID, call_id: uuid.UUID, receipt: DialReceipt, traceparent: str | None, deps: CampaignDeps
+) -> None:
     with transaction(deps.sessions) as session:
-        campaigns.mark_dialed(session=session, org_id=org_id, call_id=call_id, receipt=receipt)
+        campaigns.mark_dialed(
+            session=session, org_id=org_id, call_id=call_id, receipt=receipt, traceparent=traceparent
+        )
 
 
 def _not_placed(
@@ -141,14 +146,33 @@ async def place_call(value: Any, deps: CampaignDeps) -> dict[str, Any]:
     if gate.action != "dial" or gate.placed or gate.request is None:
         return gate.model_dump(mode="json")
     request = gate.request
-    try:
-        receipt = await deps.dialer.dial(request)
-    except ExternalServiceError as exc:
-        refused = await asyncio.to_thread(_not_placed, request.organization_id, request.call_id, exc, deps)
-        if refused is None:
-            raise
-        return refused.model_dump(mode="json")
-    await asyncio.to_thread(_dialed, request.organization_id, request.call_id, receipt, deps)
+    # The call's trace starts here: a new trace per call (linked to whatever invoked the activity). The
+    # dialer runs inside the `call.dial` span, so it hands the call's traceparent on with the call
+    # (`telemetry.inject_traceparent`: the agent's start metadata, TwiML parameters); the call row keeps it
+    # for the status callback and the disposition.
+    with telemetry.span(
+        telemetry.SPAN_CALL_DIAL,
+        root=True,
+        kind=SpanKind.CLIENT,
+        call_id=request.call_id,
+        organization_id=request.organization_id,
+        campaign_id=request.campaign_id,
+        campaign_target_id=request.campaign_target_id,
+        attempt_number=request.attempt_number,
+    ):
+        try:
+            receipt = await deps.dialer.dial(request)
+        except ExternalServiceError as exc:
+            telemetry.set_span_attributes(result="refused", transient=exc.is_transient)
+            refused = await asyncio.to_thread(
+                _not_placed, request.organization_id, request.call_id, exc, deps
+            )
+            if refused is None:
+                raise
+            return refused.model_dump(mode="json")
+        telemetry.set_span_attributes(result="placed", call_status=receipt.status)
+        traceparent = telemetry.current_traceparent()
+        await asyncio.to_thread(_dialed, request.organization_id, request.call_id, receipt, traceparent, deps)
     return gate.model_copy(update={"placed": True}).model_dump(mode="json")
 
 
@@ -160,15 +184,28 @@ def _record(payload: dict[str, Any], deps: CampaignDeps) -> dict[str, Any]:
             "attempt %s settled after a failure: %s", payload["attempt_instance_id"], payload["error"]
         )
     with transaction(deps.sessions) as session:
-        outcome = campaigns.record_disposition(
-            session=session,
-            org_id=org_id,
-            campaign_id=campaign_id,
-            target_id=uuid.UUID(payload["target_id"]),
-            attempt_instance_id=payload["attempt_instance_id"],
-            completed=None if completed is None else CallCompleted.model_validate(completed),
-            at=deps.clock.now(),
+        # In the call's trace: the traceparent its dial left on the call row.
+        parent = campaigns.attempt_traceparent(
+            session=session, org_id=org_id, attempt_instance_id=payload["attempt_instance_id"]
         )
+        with telemetry.span(
+            telemetry.SPAN_CALL_DISPOSITION,
+            parent=parent,
+            organization_id=org_id,
+            campaign_id=campaign_id,
+            campaign_target_id=payload["target_id"],
+            completed=completed is not None,
+        ):
+            outcome = campaigns.record_disposition(
+                session=session,
+                org_id=org_id,
+                campaign_id=campaign_id,
+                target_id=uuid.UUID(payload["target_id"]),
+                attempt_instance_id=payload["attempt_instance_id"],
+                completed=None if completed is None else CallCompleted.model_validate(completed),
+                at=deps.clock.now(),
+            )
+            telemetry.set_span_attributes(target_status=outcome.status, attempt_result=outcome.attempt_result)
     return outcome.model_dump(mode="json")
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from shared.domain import AccountStatus, LineType, PreferenceKind
@@ -180,8 +181,16 @@ def _money(value: float) -> Decimal:
     return Decimal(f"{value:.2f}")
 
 
+# Weighted draws take cumulative weights: `choices(weights=w)` is `choices(cum_weights=accumulate(w))` draw for
+# draw (same random() calls, same bisect), without rebuilding the running sums for every customer.
+_DPD_BANDS = ((1, 29), (30, 89), (90, 179), (180, 364), (365, 720))
+_DPD_CUM_WEIGHTS = tuple(accumulate((30, 30, 20, 12, 8)))
+_ACCOUNT_COUNTS = (1, 2, 3)
+_ACCOUNT_COUNT_CUM_WEIGHTS = tuple(accumulate((72, 23, 5)))
+
+
 def _days_past_due(rng: random.Random) -> int:
-    band = rng.choices(((1, 29), (30, 89), (90, 179), (180, 364), (365, 720)), weights=(30, 30, 20, 12, 8))[0]
+    band = rng.choices(_DPD_BANDS, cum_weights=_DPD_CUM_WEIGHTS)[0]
     return rng.randint(*band)
 
 
@@ -213,7 +222,7 @@ def make_customer(index: int, *, seed: int = DEFAULT_SEED, ref_prefix: str = "DE
         number = fictional_number(locale, _WORK_BASE + slot % 19)
         customer.other_phones.append((number, LineType.LANDLINE, "work"))
 
-    for k in range(rng.choices((1, 2, 3), weights=(72, 23, 5))[0]):
+    for k in range(rng.choices(_ACCOUNT_COUNTS, cum_weights=_ACCOUNT_COUNT_CUM_WEIGHTS)[0]):
         product = rng.choice(PRODUCTS)
         balance = math.exp(rng.uniform(math.log(150), math.log(25_000)))
         days = _days_past_due(rng)

@@ -26,6 +26,7 @@ from shared.db.tables import (
     Account,
     BehavioralTactic,
     Call,
+    CallAttempt,
     Campaign,
     CampaignTarget,
     Customer,
@@ -914,12 +915,22 @@ def _dial_request(campaign: Campaign, target: CampaignTarget, call: Call, key: s
     )
 
 
-def mark_dialed(*, session: Session, org_id: uuid.UUID, call_id: uuid.UUID, receipt: DialReceipt) -> None:
-    """The dialer placed the call: the attempt now counts for the target, which is in a call."""
+def mark_dialed(
+    *,
+    session: Session,
+    org_id: uuid.UUID,
+    call_id: uuid.UUID,
+    receipt: DialReceipt,
+    traceparent: str | None = None,
+) -> None:
+    """The dialer placed the call: the attempt now counts for the target, which is in a call. `traceparent`
+    (the call's trace) is kept in the call's metadata for the webhooks and the disposition."""
     call = calls_row(session, org_id, call_id)
     if (call.call_metadata or {}).get(DIAL_STATE) == "placed":
         return
     _set_metadata(call, **{DIAL_STATE: "placed"})
+    if traceparent:
+        _set_metadata(call, **{telemetry.TRACEPARENT: traceparent})
     call.call_sid = call.call_sid or receipt.call_sid
     if CallStatus(receipt.status).rank > CallStatus(call.status).rank:
         call.status = receipt.status  # a status callback that came first (ringing, ...) is not undone
@@ -960,6 +971,19 @@ def mark_not_placed(
             )
     session.flush()
     return AttemptGate(action="blocked", reasons=reasons)
+
+
+def attempt_traceparent(*, session: Session, org_id: uuid.UUID, attempt_instance_id: str) -> str | None:
+    """The traceparent of the call an attempt placed (from the call's metadata), or None."""
+    metadata = session.scalar(
+        sa.select(Call.call_metadata)
+        .join(CallAttempt, CallAttempt.call_id == Call.id)
+        .where(
+            CallAttempt.organization_id == org_id,
+            CallAttempt.idempotency_key == attempts.attempt_key(attempt_instance_id),
+        )
+    )
+    return telemetry.traceparent_from(metadata)
 
 
 def calls_row(session: Session, org_id: uuid.UUID, call_id: uuid.UUID) -> Call:
