@@ -80,7 +80,8 @@ def test_tactics_prompts_and_policy(session: Session) -> None:
     assert all(item.guidance for config in configs for item in config.tactics)  # truthful use is spelled out
     prompts = session.scalars(sa.select(SystemPrompt.name)).all()
     assert {"collections_agent", "voicemail"} <= set(prompts)
-    assert session.scalar(sa.select(sa.func.count()).select_from(NegotiationPolicy)) == 1
+    policies = sa.select(sa.func.count()).where(NegotiationPolicy.organization_id == report.organization_id)
+    assert session.scalar(policies) == 1
 
 
 def test_synthetic_population_is_realistic_and_fictional(session: Session) -> None:
