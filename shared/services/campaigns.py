@@ -1045,7 +1045,11 @@ def record_disposition(
             session, org_id, campaign, target, result=AttemptResult.FAILED, at=at, counted=False
         )
     if completed is not None:
-        status, outcome, answered_by = completed.status, completed.outcome, completed.answered_by
+        # Twilio's completion knows nothing of the conversation: the outcome the agent wrote on the row
+        # (and an AMD result stored first) fill in what the event lacks.
+        status = completed.status
+        outcome = completed.outcome or call.outcome
+        answered_by = completed.answered_by or call.answered_by
     elif call.status in _FINAL_CALL:
         status, outcome, answered_by = call.status, call.outcome, call.answered_by
     else:

@@ -138,3 +138,51 @@ async def test_campaign_dials_inside_the_window_and_retries_until_done(
             sa.select(OrchestrationInstance).where(OrchestrationInstance.instance_id == instance_id)
         )
         assert parent is not None and parent.name == CAMPAIGN_ORCHESTRATOR and parent.execution > 1
+
+
+async def test_the_agents_outcome_counts_when_twilios_completion_carries_none(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Twilio's `completed` callback knows nothing of the conversation (outcome None); the agent host writes
+    the outcome on the call row. The disposition takes the row's outcome: the target is done with the
+    promise, not a bare "connected"."""
+    from functions.campaigns.activities import CampaignDeps
+    from functions.campaigns.driver import LocalDriver, Registry
+    from shared.db.tables import Call
+    from shared.domain import CallOutcome, CallStatus
+    from tests.campaign_support import RecordingDialer
+
+    org_id = make_bank(sessions)
+    customer_id, _ = add_customer(sessions, org_id, phone="+16025550154")
+    campaign_id = new_campaign(sessions, org_id)
+
+    class AgentWritesTheOutcome(RecordingDialer):
+        async def _finish(self, request: DialRequest, answer: Answer) -> None:
+            with transaction(self.sessions) as session:
+                row = session.get(Call, request.call_id)
+                assert row is not None
+                row.outcome = CallOutcome.PROMISE_TO_PAY  # the agent's finalize, before the status callback
+            await super()._finish(request, answer)
+
+    clock = VirtualClock(START)
+    deps = CampaignDeps(sessions=sessions, dialer=None, clock=clock)  # type: ignore[arg-type]
+    driver = LocalDriver(sessions=sessions, registry=Registry.for_campaigns(deps), clock=clock)
+    dialer = deps.dialer = AgentWritesTheOutcome(
+        driver, sessions, lambda request, count: Answer(CallStatus.COMPLETED)
+    )
+    with transaction(sessions) as session:
+        campaign = campaigns.begin_run(
+            session=session, org_id=org_id, campaign_id=campaign_id, actor=Actor.cli(), at=clock.now()
+        )
+    assert campaign.instance_id is not None
+    await LocalCampaignRuns(driver).start_run(
+        org_id=org_id, campaign_id=campaign_id, instance_id=campaign.instance_id
+    )
+    assert await driver.run_until_finished(campaign.instance_id, timeout=60) == "Completed"
+    await driver.aclose()
+    assert len(dialer.requests) == 1
+    with sessions() as session:
+        target = session.scalars(
+            sa.select(CampaignTarget).where(CampaignTarget.customer_id == customer_id)
+        ).one()
+        assert target.status is TargetStatus.DONE and target.last_outcome == "promise_to_pay"
