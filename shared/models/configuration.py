@@ -101,6 +101,26 @@ class PromptPublic(PublicSchema):
     created_at: datetime
 
 
+class PromptPreviewRequest(Schema):
+    """Whom to render the prompt for: a customer of the organization, and the tactic (default: the one a
+    call without an assigned tactic gets)."""
+
+    customer_id: uuid.UUID
+    tactic_name: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class PromptPreview(PublicSchema):
+    """A prompt version rendered exactly as the agent would for a call to the customer."""
+
+    prompt_name: str
+    prompt_version: int
+    customer_id: uuid.UUID
+    tactic_name: str | None
+    tactic_version: int | None
+    variables: dict[str, str]
+    rendered: str
+
+
 Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
 
 
