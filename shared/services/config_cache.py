@@ -126,6 +126,7 @@ class ConfigCache:
         self._received: asyncio.Condition | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.invalidations_received = 0
+        self._generations: dict[uuid.UUID, str] = {}  # the last generation announced per organization
 
     # --- wiring ----------------------------------------------------------------------------------------------
 
@@ -422,25 +423,28 @@ class ConfigCache:
             data = json.loads(message)
             org_id = uuid.UUID(str(data["org_id"]))
             origin = data.get("origin")
+            generation = str(data.get("generation") or "")
         except (ValueError, KeyError, TypeError):
             logger.warning("configuration cache: unreadable invalidation message; dropping everything")
             self.drop_local()
         else:
             if origin != self.origin:  # this process dropped its own entries when it committed
                 self.drop_local([org_id])
+            self._generations[org_id] = generation
         self.invalidations_received += 1
         if self._received is not None:
             async with self._received:
                 self._received.notify_all()
 
-    async def wait_for_invalidations(self, count: int, *, timeout: float = 5.0) -> None:
-        """Wait until this instance has handled `count` invalidation messages in all (tests, diagnostics)."""
+    async def wait_for_generation(self, org_id: uuid.UUID, generation: str, *, timeout: float = 5.0) -> None:
+        """Wait until this instance has handled the invalidation that moved `org_id` to `generation` (the
+        value of `generation_key(org_id)` after a change): from then on it reads the new configuration."""
         if self._received is None:
             raise RuntimeError("the listener is not started")
         received = self._received
         async with received:
             await asyncio.wait_for(
-                received.wait_for(lambda: self.invalidations_received >= count), timeout=timeout
+                received.wait_for(lambda: self._generations.get(org_id) == generation), timeout=timeout
             )
 
     async def aclose(self) -> None:
