@@ -8,7 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.models.common import MoneyAmount, PublicSchema, Schema
 
@@ -60,6 +61,14 @@ class TacticPublic(PublicSchema):
     created_at: datetime
 
 
+def _field_error(field: str, message: str, value: Any) -> ValidationError:
+    """A cross-field check's error located at `field` (so the API's problem names it, not the body)."""
+    return ValidationError.from_exception_data(
+        "configuration",
+        [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(field,), input=value)],
+    )
+
+
 def template_fields(template: str) -> set[str]:
     """The `{names}` a `str.format` template uses."""
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
@@ -76,10 +85,14 @@ class PromptCreate(Schema):
         try:
             used = template_fields(self.prompt_template)
         except ValueError as exc:
-            raise ValueError(f"prompt_template is not a valid template: {exc}") from None
+            raise _field_error(
+                "prompt_template", f"not a valid template: {exc}", self.prompt_template
+            ) from None
         undeclared = sorted(used - set(self.variables))
         if undeclared:
-            raise ValueError(f"prompt_template uses undeclared variables: {', '.join(undeclared)}")
+            raise _field_error(
+                "prompt_template", f"uses undeclared variables: {', '.join(undeclared)}", self.prompt_template
+            )
         return self
 
 

@@ -447,10 +447,14 @@ class ConfigCache:
                 received.wait_for(lambda: self._generations.get(org_id) == generation), timeout=timeout
             )
 
+    async def settle(self) -> None:
+        """Wait for the invalidations this process scheduled on the loop (commits made on the loop thread)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def aclose(self) -> None:
         """Stop the listener and wait for invalidations still being published."""
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.settle()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
