@@ -52,7 +52,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from shared.errors import ArcherError, NotFound
+from shared.errors import NotFound
 from shared.integrations.cache import InMemoryCache, RedisCache
 from shared.models.configuration import NegotiationPolicyPublic, PromptPublic, TacticPublic
 
@@ -141,7 +141,23 @@ class ConfigCache:
 
     @property
     def listening(self) -> bool:
-        return self._listening
+        """Subscribed to invalidations right now (only then is the LRU trusted for current versions)."""
+        listener = self._listener
+        return (
+            self._listening
+            and listener is not None
+            and not listener.done()
+            and not listener.get_loop().is_closed()
+        )
+
+    def _listener_alive(self) -> bool:
+        listener = self._listener
+        if listener is None or listener.done():
+            return False
+        try:
+            return listener.get_loop() is asyncio.get_running_loop()
+        except RuntimeError:
+            return False
 
     # --- reads -----------------------------------------------------------------------------------------------
 
@@ -153,7 +169,7 @@ class ConfigCache:
                 return tactics.get_current_tactic(session=session, org_id=org_id, name=name)
             return None
 
-        found = self._read(org_id, ("tactic", name), _TACTIC, load)
+        found = self._read(session, org_id, ("tactic", name), _TACTIC, load)
         if found is None:
             raise NotFound(f"no active tactic named {name!r}")
         return found
@@ -166,7 +182,7 @@ class ConfigCache:
                 return tactics.get_tactic(session=session, org_id=org_id, tactic_id=tactic_id)
             return None
 
-        found = self._read(org_id, ("tactic-id", str(tactic_id)), _TACTIC, load, immutable=True)
+        found = self._read(session, org_id, ("tactic-id", str(tactic_id)), _TACTIC, load, immutable=True)
         if found is None:
             raise NotFound("tactic not found")
         return found
@@ -177,7 +193,7 @@ class ConfigCache:
         def load() -> list[TacticPublic]:
             return tactics.list_tactics(session=session, org_id=org_id)
 
-        return self._read(org_id, ("tactics",), _TACTICS, load)
+        return self._read(session, org_id, ("tactics",), _TACTICS, load)
 
     def current_prompt(self, *, session: Session, org_id: uuid.UUID, name: str) -> PromptPublic:
         from shared.services import prompts
@@ -187,7 +203,7 @@ class ConfigCache:
                 return prompts.get_current_prompt(session=session, org_id=org_id, name=name)
             return None
 
-        found = self._read(org_id, ("prompt", name), _PROMPT, load)
+        found = self._read(session, org_id, ("prompt", name), _PROMPT, load)
         if found is None:
             raise NotFound(f"no active prompt named {name!r}")
         return found
@@ -200,7 +216,7 @@ class ConfigCache:
                 return policies.get_active_policy(session=session, org_id=org_id)
             return None
 
-        found = self._read(org_id, ("policy",), _POLICY, load)
+        found = self._read(session, org_id, ("policy",), _POLICY, load)
         if found is None:
             raise NotFound("the organization has no negotiation policy")
         return found
@@ -213,7 +229,7 @@ class ConfigCache:
                 return policies.get_policy(session=session, org_id=org_id, policy_id=policy_id)
             return None
 
-        found = self._read(org_id, ("policy-id", str(policy_id)), _POLICY, load, immutable=True)
+        found = self._read(session, org_id, ("policy-id", str(policy_id)), _POLICY, load, immutable=True)
         if found is None:
             raise NotFound("negotiation policy not found")
         return found
@@ -225,6 +241,7 @@ class ConfigCache:
 
     def _read(
         self,
+        session: Session,
         org_id: uuid.UUID,
         ident: tuple[str, ...],
         adapter: TypeAdapter[T],
@@ -232,8 +249,10 @@ class ConfigCache:
         *,
         immutable: bool = False,
     ) -> T:
+        if org_id in session.info.get(_CHANGES, ()):
+            return load()  # the caller's own uncommitted change: never cache what may be rolled back
         lru_key: _Key = (org_id, ident)
-        use_lru = immutable or self._listening
+        use_lru = immutable or self.listening
         with self._lock:
             entry = self._lru.get(lru_key) if use_lru else None
             if entry is not None:
@@ -244,8 +263,31 @@ class ConfigCache:
             in_flight = self._pending.get(org_id, 0) > 0
         if in_flight and not immutable:
             return load()  # this process's own change is still being published: straight to the database
+        raw, key = self._shared_get(org_id, ident, immutable=immutable)
+        if raw is not None:
+            value = adapter.validate_json(raw)
+        else:
+            value = load()
+            if immutable and value is None:
+                return value  # a version not (yet) visible is no immutable fact: ask again next time
+            if key is not None:
+                ttl = IMMUTABLE_TTL_SECONDS if immutable else self.ttl_seconds
+                self._shared_put(key, adapter.dump_json(value).decode(), ttl)
+        if use_lru:
+            with self._lock:
+                if self._epoch == epoch:
+                    self._lru[lru_key] = _Entry(value)
+                    self._lru.move_to_end(lru_key)
+                    while len(self._lru) > self.maxsize:
+                        self._lru.popitem(last=False)
+        return value
+
+    def _shared_get(
+        self, org_id: uuid.UUID, ident: tuple[str, ...], *, immutable: bool
+    ) -> tuple[str | None, str | None]:
+        """The shared cache's JSON for `ident` and its key (under the organization's current generation for
+        current versions); the key is None when the shared cache cannot be used from here."""
         suffix = ":".join(ident)
-        ttl = IMMUTABLE_TTL_SECONDS if immutable else self.ttl_seconds
 
         async def fetch(cache: CacheBackend) -> tuple[str | None, str]:
             if immutable:
@@ -255,37 +297,23 @@ class ConfigCache:
                 key = f"config:{org_id}:{generation}:{suffix}"
             return await cache.get(key), key
 
-        shared = True
-        raw: str | None = None
-        key = ""
         try:
             raw, key = self._call(fetch)
-        except (_NoBridge, ArcherError, TimeoutError, concurrent.futures.TimeoutError) as exc:
-            if not isinstance(exc, _NoBridge):
-                logger.warning("configuration cache: shared cache unavailable, reading the database: %s", exc)
-            shared = False
-        if raw is not None:
-            value = adapter.validate_json(raw)
-        else:
-            value = load()
-            if shared:
-                payload = adapter.dump_json(value).decode()
+        except _NoBridge:
+            return None, None
+        except Exception as exc:  # the cache is an optimization: any failure reads the database instead
+            logger.warning("configuration cache: shared cache unavailable, reading the database: %s", exc)
+            return None, None
+        return raw, key
 
-                async def store(cache: CacheBackend) -> None:
-                    await cache.set(key, payload, ttl_seconds=ttl)
+    def _shared_put(self, key: str, payload: str, ttl: int) -> None:
+        async def store(cache: CacheBackend) -> None:
+            await cache.set(key, payload, ttl_seconds=ttl)
 
-                try:
-                    self._call(store)
-                except (_NoBridge, ArcherError, TimeoutError, concurrent.futures.TimeoutError) as exc:
-                    logger.warning("configuration cache: could not fill the shared cache: %s", exc)
-        if use_lru:
-            with self._lock:
-                if self._epoch == epoch:
-                    self._lru[lru_key] = _Entry(value)
-                    self._lru.move_to_end(lru_key)
-                    while len(self._lru) > self.maxsize:
-                        self._lru.popitem(last=False)
-        return value
+        try:
+            self._call(store)
+        except Exception as exc:
+            logger.warning("configuration cache: could not fill the shared cache: %s", exc)
 
     # --- invalidation ----------------------------------------------------------------------------------------
 
@@ -348,7 +376,7 @@ class ConfigCache:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return
-        except (ArcherError, TimeoutError, concurrent.futures.TimeoutError) as exc:
+        except Exception as exc:  # the change is committed: never fail the writer over its broadcast
             logger.error(
                 "configuration cache: could not publish an invalidation (other processes catch up within %ss): %s",
                 self.ttl_seconds,
@@ -364,7 +392,7 @@ class ConfigCache:
     ) -> None:
         try:
             await publish(cache)
-        except ArcherError as exc:
+        except Exception as exc:
             logger.error("configuration cache: could not publish an invalidation: %s", exc)
         finally:
             done()
@@ -378,8 +406,9 @@ class ConfigCache:
         listener keeps retrying in the background; the LRU is bypassed until it succeeds)."""
         loop = asyncio.get_running_loop()
         self.bind_loop(loop)
-        if self._listener is not None and not self._listener.done():
+        if self._listener_alive():
             return
+        self._listening = False
         self._subscribed = asyncio.Event()
         self._received = asyncio.Condition()
         self._listener = loop.create_task(self._listen(self._subscribed), name="config-cache-listener")
@@ -391,9 +420,10 @@ class ConfigCache:
 
     def ensure_started(self) -> None:
         """Start the listener from a running loop without waiting (for hosts that get no lifespan)."""
-        if self._listener is None or self._listener.done():
+        if not self._listener_alive():
             loop = asyncio.get_running_loop()
             self.bind_loop(loop)
+            self._listening = False
             self._subscribed = asyncio.Event()
             self._received = asyncio.Condition()
             self._listener = loop.create_task(self._listen(self._subscribed), name="config-cache-listener")
