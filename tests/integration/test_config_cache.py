@@ -310,3 +310,45 @@ def test_a_process_without_an_event_loop_invalidates_with_a_detached_client() ->
     org = uuid.uuid4()
     config.invalidate([org])
     assert asyncio.run(cache.get(generation_key(org))) is not None
+
+
+async def test_a_callers_uncommitted_change_is_never_cached(
+    first: Process, org_id: uuid.UUID, cache: InMemoryCache | RedisCache
+) -> None:
+    """Reading inside the transaction that changed the configuration sees the change but caches nothing,
+    so a rollback leaves no trace in any layer."""
+    await first.aread(org_id)
+    generation = await cache.get(generation_key(org_id)) or "0"
+
+    def change_read_and_roll_back() -> int:
+        with first.sessions() as session:
+            tactics.update_tactic(
+                session=session,
+                org_id=org_id,
+                name=NAME,
+                tactic_in=TacticUpdate(description="draft"),
+                actor=ACTOR,
+            )
+            seen = first.config.current_tactic(session=session, org_id=org_id, name=NAME)
+            session.rollback()
+            return seen.version
+
+    assert await asyncio.to_thread(change_read_and_roll_back) == 2
+    assert (await first.aread(org_id)).version == 1
+    stored = await cache.get(f"config:{org_id}:{generation}:tactic:{NAME}")
+    assert stored is not None and TacticPublic.model_validate_json(stored).version == 1
+
+
+async def test_a_missing_version_by_id_is_not_remembered(first: Process, org_id: uuid.UUID) -> None:
+    """An id that is not (yet) visible is asked for again next time, never cached as missing."""
+    from shared.errors import NotFound
+
+    unknown = uuid.uuid4()
+
+    def by_id() -> None:
+        with transaction(first.sessions) as session:
+            first.config.tactic(session=session, org_id=org_id, tactic_id=unknown)
+
+    with pytest.raises(NotFound):
+        await asyncio.to_thread(by_id)
+    assert not first.config.cached_locally(org_id, "tactic-id", str(unknown))
