@@ -74,6 +74,25 @@ def template_fields(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
+def template_problem(template: str) -> str | None:
+    """Why `template` is not a plain `{name}` template (positional `{}`, `{a.b}` / `{a[0]}` lookups and
+    nested `{a:{b}}` specs would fail or reach into objects when rendered), or None."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"not a valid template: {exc}"
+    for _, field, spec, _ in parts:
+        if field is None:
+            continue
+        if not field.isidentifier():
+            return (
+                f"{{{field}}} is not a variable name: use {{name}} (write {{{{ and }}}} for literal braces)"
+            )
+        if spec and "{" in spec:
+            return f"{{{field}:{spec}}} nests a variable in a format spec"
+    return None
+
+
 class PromptCreate(Schema):
     name: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9_]+$")
     environment: str = Field(default="all", pattern=r"^(all|local|test|production)$")
@@ -82,12 +101,10 @@ class PromptCreate(Schema):
 
     @model_validator(mode="after")
     def _variables_declared(self) -> PromptCreate:
-        try:
-            used = template_fields(self.prompt_template)
-        except ValueError as exc:
-            raise _field_error(
-                "prompt_template", f"not a valid template: {exc}", self.prompt_template
-            ) from None
+        problem = template_problem(self.prompt_template)
+        if problem:
+            raise _field_error("prompt_template", problem, self.prompt_template)
+        used = template_fields(self.prompt_template)
         undeclared = sorted(used - set(self.variables))
         if undeclared:
             raise _field_error(

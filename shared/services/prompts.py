@@ -22,6 +22,7 @@ from shared.models.configuration import (
     PromptUpdate,
     TacticPublic,
     template_fields,
+    template_problem,
 )
 from shared.models.organizations import OrganizationSettings
 from shared.seed.catalog import AGENT_PROMPT_TEMPLATE
@@ -30,10 +31,16 @@ from shared.services import audit, config_cache, versions
 
 def render(template: str, values: Mapping[str, object]) -> str:
     """Fill `{name}` placeholders; a placeholder without a value is an error naming it, never left blank."""
+    problem = template_problem(template)
+    if problem:
+        raise InvalidInput(problem, field="prompt_template")
     missing = sorted(template_fields(template) - set(values))
     if missing:
         raise InvalidInput(f"no value for prompt variables: {', '.join(missing)}", field="variables")
-    return template.format_map(dict(values))
+    try:
+        return template.format_map(dict(values))
+    except (ValueError, TypeError) as exc:  # e.g. a number format spec on a text value
+        raise InvalidInput(f"the template cannot be rendered: {exc}", field="prompt_template") from None
 
 
 def agent_prompt_values(

@@ -241,6 +241,11 @@ async def test_prompts_are_versioned_and_validated(harness: Harness) -> None:
     problem(await harness.post("/prompts", {"name": "greeting", "prompt_template": "x"}), 409, "conflict")
     undeclared = await harness.post("/prompts", {"name": "other", "prompt_template": "Hi {nobody}"})
     assert problem(undeclared, 422, "invalid-input")["field"] == "prompt_template"
+    for template in ("Hi {}", "Hi {0}", "Hi {who.__class__}", "Hi {who:{who}}", "Hi {who"):
+        refused = await harness.post(
+            "/prompts", {"name": "odd", "prompt_template": template, "variables": {"who": "x"}}
+        )
+        assert problem(refused, 422, "invalid-input")["field"] == "prompt_template", template
     bad_update = await harness.put("/prompts/greeting", {"prompt_template": "Hi {stranger}"})
     assert problem(bad_update, 422, "invalid-input")["field"] == "prompt_template"
 
@@ -327,6 +332,11 @@ async def test_the_preview_is_scoped_and_refuses_what_it_cannot_render(harness: 
         await harness.post("/prompts/quirky/preview", {"customer_id": str(customer.id)}), 422, "invalid-input"
     )
     assert body["field"] == "variables" and "favorite_color" in body["detail"]
+
+    numeric = {"name": "numeric", "prompt_template": "{agent_name:d}", "variables": {"agent_name": "name"}}
+    assert (await harness.post("/prompts", numeric)).status_code == 201
+    unrenderable = await harness.post("/prompts/numeric/preview", {"customer_id": str(customer.id)})
+    assert problem(unrenderable, 422, "invalid-input")["field"] == "prompt_template"
 
 
 # --- negotiation policy -------------------------------------------------------------------------------------
