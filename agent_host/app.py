@@ -5,7 +5,9 @@ message.
 Standalone: `python -m agent_host` serves `create_app()` (port from `PORT`). Locally, `archer serve` mounts
 `AgentHost(runtime).fastapi_app` under `/agent`. Mounted apps get no lifespan, so nothing here depends on
 startup or shutdown events: everything per call is created in `get_agent` and closed when the call ends,
-and the runtime belongs to whoever built it."""
+and the runtime belongs to whoever built it. The one process-wide task, the configuration cache's
+invalidation listener, starts in the lifespan where there is one and on the first call otherwise; it stops
+with the runtime."""
 
 from __future__ import annotations
 
@@ -76,6 +78,10 @@ class AgentHost:
 
     async def get_agent(self, env: AgentEnv, call_request: CallRequest) -> Any:
         brain_name = self.brain_for(call_request)
+        # The configuration cache runs its shared-cache calls on this loop (the cache client's) and, where
+        # the host got no lifespan (mounted), starts its invalidation listener here.
+        self.runtime.config.bind_loop()
+        self.runtime.config.ensure_started()
         traceparent = traceparent_from(call_request.metadata)
         context = await asyncio.to_thread(self._load, call_request, brain_name, traceparent)
 
@@ -100,7 +106,9 @@ class AgentHost:
         start metadata from the dial or webhook that placed or answered the call). The turns continue the
         same trace — this span's own when the call came without one, so a call is one trace either way."""
         with span(SPAN_AGENT_SETUP, parent=traceparent, brain=brain):
-            context = load_call_context(self.runtime.sessions, call_request, brain=brain, now=utcnow())
+            context = load_call_context(
+                self.runtime.sessions, call_request, brain=brain, now=utcnow(), config=self.runtime.config
+            )
             set_span_attributes(call_id=context.call_id, organization_id=context.org_id)
             return replace(context, traceparent=traceparent or current_traceparent())
 
@@ -122,6 +130,7 @@ def create_app(runtime: Runtime | None = None, *, gateway: PaymentGateway | None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.config.start()  # configuration edits drop this process's cached copies at once
         yield
         await live.aclose()
         await runtime.aclose()

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -34,8 +34,44 @@ from shared.telemetry import TRACEPARENT, current_traceparent, traceparent_from
 logger = logging.getLogger(__name__)
 
 AGENT_PROMPT_NAME = "collections_agent"
-DEFAULT_TACTIC = "empathetic_partner"
+DEFAULT_TACTIC = tactics.DEFAULT_TACTIC
 _OPEN = (AccountStatus.ACTIVE, AccountStatus.IN_ARRANGEMENT)
+
+
+class ConfigReads(Protocol):
+    """How the context loader reads configuration: `shared.services.config_cache.ConfigCache` (the agent
+    host's), or `DatabaseConfig` (straight from the database)."""
+
+    def current_tactic(self, *, session: Session, org_id: uuid.UUID, name: str) -> TacticPublic: ...
+    def tactic(self, *, session: Session, org_id: uuid.UUID, tactic_id: uuid.UUID) -> TacticPublic: ...
+    def active_tactics(self, *, session: Session, org_id: uuid.UUID) -> list[TacticPublic]: ...
+    def current_prompt(self, *, session: Session, org_id: uuid.UUID, name: str) -> PromptPublic: ...
+    def active_policy(self, *, session: Session, org_id: uuid.UUID) -> NegotiationPolicyPublic: ...
+    def policy(
+        self, *, session: Session, org_id: uuid.UUID, policy_id: uuid.UUID
+    ) -> NegotiationPolicyPublic: ...
+
+
+class DatabaseConfig:
+    """Configuration read straight from the database, through the services."""
+
+    def current_tactic(self, *, session: Session, org_id: uuid.UUID, name: str) -> TacticPublic:
+        return tactics.get_current_tactic(session=session, org_id=org_id, name=name)
+
+    def tactic(self, *, session: Session, org_id: uuid.UUID, tactic_id: uuid.UUID) -> TacticPublic:
+        return tactics.get_tactic(session=session, org_id=org_id, tactic_id=tactic_id)
+
+    def active_tactics(self, *, session: Session, org_id: uuid.UUID) -> list[TacticPublic]:
+        return tactics.list_tactics(session=session, org_id=org_id)
+
+    def current_prompt(self, *, session: Session, org_id: uuid.UUID, name: str) -> PromptPublic:
+        return prompts.get_current_prompt(session=session, org_id=org_id, name=name)
+
+    def active_policy(self, *, session: Session, org_id: uuid.UUID) -> NegotiationPolicyPublic:
+        return policies.get_active_policy(session=session, org_id=org_id)
+
+    def policy(self, *, session: Session, org_id: uuid.UUID, policy_id: uuid.UUID) -> NegotiationPolicyPublic:
+        return policies.get_policy(session=session, org_id=org_id, policy_id=policy_id)
 
 
 @dataclass(frozen=True)
@@ -148,40 +184,50 @@ def _resolve_account(
 
 
 def _resolve_tactic(
-    session: Session, org_id: uuid.UUID, meta: dict[str, Any], target: CampaignTarget | None
+    session: Session,
+    org_id: uuid.UUID,
+    meta: dict[str, Any],
+    target: CampaignTarget | None,
+    config: ConfigReads,
 ) -> TacticPublic | None:
     name = meta.get("tactic_name")
     if name:
         try:
-            return tactics.get_current_tactic(session=session, org_id=org_id, name=str(name))
+            return config.current_tactic(session=session, org_id=org_id, name=str(name))
         except NotFound:
             raise InvalidInput(f"no active tactic named {name!r}", field="metadata.tactic_name") from None
     if target is not None and target.behavioral_tactic_id is not None:
-        return tactics.get_tactic(session=session, org_id=org_id, tactic_id=target.behavioral_tactic_id)
-    try:
-        return tactics.get_current_tactic(session=session, org_id=org_id, name=DEFAULT_TACTIC)
-    except NotFound:
-        available = tactics.list_tactics(session=session, org_id=org_id)
-        return available[0] if available else None
+        return config.tactic(session=session, org_id=org_id, tactic_id=target.behavioral_tactic_id)
+    return tactics.default_tactic(
+        current=lambda tactic_name: config.current_tactic(session=session, org_id=org_id, name=tactic_name),
+        active=lambda: config.active_tactics(session=session, org_id=org_id),
+    )
 
 
 def _resolve_policy(
-    session: Session, org_id: uuid.UUID, campaign_policy_id: uuid.UUID | None
+    session: Session, org_id: uuid.UUID, campaign_policy_id: uuid.UUID | None, config: ConfigReads
 ) -> NegotiationPolicyPublic | None:
     try:
         if campaign_policy_id is not None:
-            return policies.get_policy(session=session, org_id=org_id, policy_id=campaign_policy_id)
-        return policies.get_active_policy(session=session, org_id=org_id)
+            return config.policy(session=session, org_id=org_id, policy_id=campaign_policy_id)
+        return config.active_policy(session=session, org_id=org_id)
     except NotFound:
         logger.warning("the organization has no negotiation policy: the agent can make no offer")
         return None
 
 
 def load_call_context(
-    sessions: sessionmaker[Session], call_request: CallRequest, *, brain: str, now: datetime
+    sessions: sessionmaker[Session],
+    call_request: CallRequest,
+    *,
+    brain: str,
+    now: datetime,
+    config: ConfigReads | None = None,
 ) -> CallContext:
-    """Resolve and store what the call needs (one transaction). Raises InvalidInput for a malformed
-    `metadata.call_id` or an unknown `metadata.tactic_name`."""
+    """Resolve and store what the call needs (one transaction). Tactics, the prompt and the negotiation
+    policy are read through `config` (the process's configuration cache; default: straight from the
+    database). Raises InvalidInput for a malformed `metadata.call_id` or an unknown `metadata.tactic_name`."""
+    config = config or DatabaseConfig()
     meta: dict[str, Any] = dict(call_request.metadata or {})
     call_id = _uuid(meta.get("call_id"), "call_id", strict=True) or uuid.uuid4()
     direction = _enum(CallDirection, meta.get("direction"), CallDirection.OUTBOUND)
@@ -239,9 +285,9 @@ def load_call_context(
             else []
         )
         account = _resolve_account(accounts_rows, meta=meta, row=row, target=target) if customer else None
-        tactic = _resolve_tactic(session, org_id, meta, target) if customer else None
+        tactic = _resolve_tactic(session, org_id, meta, target, config) if customer else None
         try:
-            prompt = prompts.get_current_prompt(session=session, org_id=org_id, name=AGENT_PROMPT_NAME)
+            prompt = config.current_prompt(session=session, org_id=org_id, name=AGENT_PROMPT_NAME)
         except NotFound:
             prompt = None
         campaign_policy_id = None
@@ -253,7 +299,7 @@ def load_call_context(
                     Campaign.organization_id == org_id, Campaign.id == campaign_id
                 )
             )
-        policy = _resolve_policy(session, org_id, campaign_policy_id) if customer else None
+        policy = _resolve_policy(session, org_id, campaign_policy_id, config) if customer else None
         stored_meta: dict[str, Any] = {
             "harness_call_id": call_request.call_id,
             "tactic_name": tactic.name if tactic else None,

@@ -64,6 +64,7 @@ def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastA
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.config.start()  # the mounted agent host's configuration cache listens for edits
         async with agent_for_simulation(runtime) as url, serving(driver):
             if url is not None:
                 agent_url.set(url)

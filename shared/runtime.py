@@ -5,7 +5,7 @@ a module-level global client."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +14,7 @@ from shared.config import Settings, get_settings
 from shared.db.engine import make_engine, make_session_factory, safe_url
 from shared.db.entra import configure_engine_auth
 from shared.integrations.cache import InMemoryCache, RedisCache, make_cache
+from shared.services.config_cache import ConfigCache
 from shared.telemetry import instrument_engine
 
 logger = logging.getLogger(__name__)
@@ -25,8 +26,16 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     cache: InMemoryCache | RedisCache  # also the event bus
+    # Tactics, prompts and the negotiation policy as the agent reads them (LRU → cache → database); installed
+    # on `sessions`, so every committed configuration change through the services invalidates it.
+    config: ConfigCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.config = ConfigCache(self.cache)
+        self.config.install(self.sessions)
 
     async def aclose(self) -> None:
+        await self.config.aclose()
         await self.cache.close()
         self.engine.dispose()
 

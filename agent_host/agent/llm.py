@@ -21,7 +21,6 @@ from agent_host.session import CallSession
 from agent_host.tools import AgentTools
 from shared.config import Settings
 from shared.domain import CallDirection
-from shared.seed.catalog import AGENT_PROMPT_TEMPLATE
 from shared.services import prompts
 
 _CARD_NUMBER = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
@@ -29,31 +28,17 @@ CARD_REMOVED = "[card number removed]"
 
 
 def system_prompt(session: CallSession) -> str:
-    """The organization's `collections_agent` template filled in for this call."""
+    """The organization's `collections_agent` template filled in for this call (the same values and renderer
+    as the API's prompt preview: `shared.services.prompts`)."""
     context = session.context
-    tactic = context.tactic
-    template = context.prompt.prompt_template if context.prompt else AGENT_PROMPT_TEMPLATE
-    techniques = (
-        "\n".join(f"- {item.name}: {item.description} ({item.guidance})" for item in tactic.config.tactics)
-        if tactic
-        else "- Be clear, calm and respectful."
+    values = prompts.agent_prompt_values(
+        agent_name=context.settings.agent_name,
+        organization_name=context.business_name,
+        customer_name=context.customer.name if context.customer else None,
+        tactic=context.tactic,
+        today=context.today,
     )
-    values: dict[str, Any] = {
-        "agent_name": context.settings.agent_name,
-        "organization_name": context.business_name,
-        "customer_name": context.customer.name if context.customer else "the customer",
-        "tactic_archetype": tactic.archetype if tactic else "Neutral",
-        "urgency_level": tactic.config.urgency_level if tactic else 1,
-        "empathy_index": tactic.config.empathy_index if tactic else 3,
-        "persistence_level": tactic.config.persistence_level if tactic else 2,
-        "tactic_list": techniques,
-        "customer_context": (
-            f"Today is {context.today.isoformat()}. Account facts come only from get_account_summary after "
-            "verify_identity says verified; offers only from get_payment_options and evaluate_counter_offer "
-            "(use their offer ids with confirm_arrangement and take_payment)."
-        ),
-    }
-    return prompts.render(template, values)
+    return prompts.render_system_prompt(context.prompt, values)
 
 
 def _scrub(text: str) -> str:

@@ -164,6 +164,10 @@ class InMemoryCache:
     async def close(self) -> None:
         return None
 
+    def detached(self) -> InMemoryCache:
+        """A handle usable from another event loop (or none): this one, it is not tied to a loop."""
+        return self
+
     async def publish(self, channel: str, message: str) -> None:
         with self._lock:
             subscribers = list(self._subscribers.get(channel, ()))
@@ -239,6 +243,11 @@ class RedisCache:
 
     async def ping(self) -> None:
         await self._call(self._client.ping())
+
+    def detached(self) -> RedisCache:
+        """A new client on the same server and prefix, for code running outside the event loop this one's
+        connections belong to (close it after use)."""
+        return RedisCache(self._url, self._prefix)
 
     async def close(self) -> None:
         await self._client.aclose()

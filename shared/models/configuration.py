@@ -8,7 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.models.common import MoneyAmount, PublicSchema, Schema
 
@@ -60,9 +61,36 @@ class TacticPublic(PublicSchema):
     created_at: datetime
 
 
+def _field_error(field: str, message: str, value: Any) -> ValidationError:
+    """A cross-field check's error located at `field` (so the API's problem names it, not the body)."""
+    return ValidationError.from_exception_data(
+        "configuration",
+        [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(field,), input=value)],
+    )
+
+
 def template_fields(template: str) -> set[str]:
     """The `{names}` a `str.format` template uses."""
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+def template_problem(template: str) -> str | None:
+    """Why `template` is not a plain `{name}` template (positional `{}`, `{a.b}` / `{a[0]}` lookups and
+    nested `{a:{b}}` specs would fail or reach into objects when rendered), or None."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"not a valid template: {exc}"
+    for _, field, spec, _ in parts:
+        if field is None:
+            continue
+        if not field.isidentifier():
+            return (
+                f"{{{field}}} is not a variable name: use {{name}} (write {{{{ and }}}} for literal braces)"
+            )
+        if spec and "{" in spec:
+            return f"{{{field}:{spec}}} nests a variable in a format spec"
+    return None
 
 
 class PromptCreate(Schema):
@@ -73,13 +101,15 @@ class PromptCreate(Schema):
 
     @model_validator(mode="after")
     def _variables_declared(self) -> PromptCreate:
-        try:
-            used = template_fields(self.prompt_template)
-        except ValueError as exc:
-            raise ValueError(f"prompt_template is not a valid template: {exc}") from None
+        problem = template_problem(self.prompt_template)
+        if problem:
+            raise _field_error("prompt_template", problem, self.prompt_template)
+        used = template_fields(self.prompt_template)
         undeclared = sorted(used - set(self.variables))
         if undeclared:
-            raise ValueError(f"prompt_template uses undeclared variables: {', '.join(undeclared)}")
+            raise _field_error(
+                "prompt_template", f"uses undeclared variables: {', '.join(undeclared)}", self.prompt_template
+            )
         return self
 
 
@@ -99,6 +129,26 @@ class PromptPublic(PublicSchema):
     variables: dict[str, Any]
     is_active: bool
     created_at: datetime
+
+
+class PromptPreviewRequest(Schema):
+    """Whom to render the prompt for: a customer of the organization, and the tactic (default: the one a
+    call without an assigned tactic gets)."""
+
+    customer_id: uuid.UUID
+    tactic_name: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class PromptPreview(PublicSchema):
+    """A prompt version rendered exactly as the agent would for a call to the customer."""
+
+    prompt_name: str
+    prompt_version: int
+    customer_id: uuid.UUID
+    tactic_name: str | None
+    tactic_version: int | None
+    variables: dict[str, str]
+    rendered: str
 
 
 Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]

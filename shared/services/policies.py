@@ -10,7 +10,7 @@ from shared.db.tables import NegotiationPolicy
 from shared.errors import NotFound
 from shared.models.audit import Actor
 from shared.models.configuration import NegotiationPolicyPublic, NegotiationRules
-from shared.services import audit, versions
+from shared.services import audit, config_cache, versions
 
 POLICY_NAME = "default"
 
@@ -42,6 +42,7 @@ def put_policy(
         POLICY_NAME,
         {"rules": rules.model_dump(mode="json"), "is_active": True},
     )
+    config_cache.note_change(session, org_id=org_id)
     after = NegotiationPolicyPublic.model_validate(row)
     if audited:
         audit.record(

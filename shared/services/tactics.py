@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
@@ -10,7 +11,21 @@ from shared.db.tables import BehavioralTactic
 from shared.errors import Conflict, NotFound
 from shared.models.audit import Actor
 from shared.models.configuration import TacticCreate, TacticPublic, TacticUpdate
-from shared.services import audit, versions
+from shared.services import audit, config_cache, versions
+
+DEFAULT_TACTIC = "empathetic_partner"  # what a call without an assigned tactic gets
+
+
+def default_tactic(
+    *, current: Callable[[str], TacticPublic], active: Callable[[], list[TacticPublic]]
+) -> TacticPublic | None:
+    """The tactic of a call that names none: `DEFAULT_TACTIC` when active, else the first active tactic.
+    `current(name)` and `active()` read the current versions (the database, or the configuration cache)."""
+    try:
+        return current(DEFAULT_TACTIC)
+    except NotFound:
+        available = active()
+        return available[0] if available else None
 
 
 def list_tactics(
@@ -31,6 +46,14 @@ def get_current_tactic(*, session: Session, org_id: uuid.UUID, name: str) -> Tac
     row = versions.latest(session, BehavioralTactic, org_id, name, active_only=True)
     if row is None:
         raise NotFound(f"no active tactic named {name!r}")
+    return TacticPublic.model_validate(row)
+
+
+def get_latest_tactic(*, session: Session, org_id: uuid.UUID, name: str) -> TacticPublic:
+    """The newest version of `name`, active or not (what an editor shows)."""
+    row = versions.latest(session, BehavioralTactic, org_id, name)
+    if row is None:
+        raise NotFound(f"no tactic named {name!r}")
     return TacticPublic.model_validate(row)
 
 
@@ -58,6 +81,7 @@ def create_tactic(
             "is_active": True,
         },
     )
+    config_cache.note_change(session, org_id=org_id)
     public = TacticPublic.model_validate(row)
     if audited:
         audit.record(
@@ -90,9 +114,10 @@ def update_tactic(
             "archetype": changes.get("archetype") or current.archetype,
             "description": changes.get("description", current.description) or "",
             "config": changes.get("config") or current.config,
-            "is_active": changes.get("is_active", current.is_active),
+            "is_active": changes["is_active"] if changes.get("is_active") is not None else current.is_active,
         },
     )
+    config_cache.note_change(session, org_id=org_id)
     after = TacticPublic.model_validate(row)
     audit.record(
         session=session,

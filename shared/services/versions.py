@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shared.db.tables import BehavioralTactic, NegotiationPolicy, SystemPrompt
+from shared.errors import Conflict
 
 VersionedRow = TypeVar("VersionedRow", BehavioralTactic, SystemPrompt, NegotiationPolicy)
 
@@ -61,9 +62,13 @@ def add_version(
     """Insert the next version of `name` (1 when new). A concurrent writer of the same version fails on the
     unique (organization, name, version) constraint instead of silently overwriting."""
     previous = latest(session, table, org_id, name)
-    row = table(
-        organization_id=org_id, name=name, version=(previous.version + 1) if previous else 1, **values
-    )
+    version = (previous.version + 1) if previous else 1
+    row = table(organization_id=org_id, name=name, version=version, **values)
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # the transaction is done for; the caller's rollback discards it
+        raise Conflict(
+            f"{name!r} was changed at the same time (version {version} exists now); reload and retry"
+        ) from None
     return row

@@ -1078,6 +1078,28 @@ export interface PromptCreate {
     [k: string]: string;
   };
 }
+/**
+ * A prompt version rendered exactly as the agent would for a call to the customer.
+ */
+export interface PromptPreview {
+  prompt_name: string;
+  prompt_version: number;
+  customer_id: string;
+  tactic_name: string | null;
+  tactic_version: number | null;
+  variables: {
+    [k: string]: string;
+  };
+  rendered: string;
+}
+/**
+ * Whom to render the prompt for: a customer of the organization, and the tactic (default: the one a
+ * call without an assigned tactic gets).
+ */
+export interface PromptPreviewRequest {
+  customer_id: string;
+  tactic_name?: string | null;
+}
 export interface PromptPublic {
   id: string;
   name: string;

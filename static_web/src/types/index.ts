@@ -47,16 +47,6 @@ export interface AnalyticsSummary {
   groups: AnalyticsGroup[];
 }
 
-export interface PromptPreview {
-  prompt_name: string;
-  prompt_version: number;
-  customer_id: string;
-  tactic_name: string | null;
-  tactic_version: number | null;
-  variables: Record<string, string>;
-  rendered: string;
-}
-
 export interface TestCallCreate {
   persona: string;
   customer_id?: string | null;
