@@ -33,6 +33,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared import telemetry
 from shared.config import Settings
 from shared.db.tables import Call, Organization
 from shared.domain import CallDirection, CallOutcome, CallStatus, CallType
@@ -83,14 +84,27 @@ def is_machine(answered_by: str | None) -> bool:
     return bool(answered_by) and str(answered_by).startswith("machine")
 
 
-def sip_uri(agent_sip_uri: str, *, call_id: uuid.UUID, org_id: uuid.UUID) -> str:
-    """The agent's SIP address carrying Archer's ids as custom SIP headers (`x-` headers appended as the
-    URI's header part, as Twilio's `<Sip>` documents)."""
+def sip_uri(
+    agent_sip_uri: str, *, call_id: uuid.UUID, org_id: uuid.UUID, traceparent: str | None = None
+) -> str:
+    """The agent's SIP address carrying Archer's ids (and the call's W3C trace context, so the agent's turns
+    join the call's trace) as custom SIP headers (`x-` headers appended as the URI's header part, as
+    Twilio's `<Sip>` documents)."""
     separator = "&" if "?" in agent_sip_uri else "?"
-    return (
+    uri = (
         f"{agent_sip_uri}{separator}x-archer-call-id={quote(str(call_id))}"
         f"&x-archer-organization-id={quote(str(org_id))}"
     )
+    return f"{uri}&x-archer-traceparent={quote(traceparent)}" if traceparent else uri
+
+
+def call_trace(session: Session, *, call_id: uuid.UUID | None, call_sid: str) -> dict[str, Any] | None:
+    """The metadata of the call a webhook is about (where its trace context lives), read without a lock so
+    the webhook's span can start before its work; None for a call Archer does not know yet."""
+    query = sa.select(Call.call_metadata)
+    query = query.where(Call.id == call_id) if call_id is not None else query.where(Call.call_sid == call_sid)
+    metadata: dict[str, Any] | None = session.scalar(query)
+    return metadata
 
 
 # --- Finding the call -------------------------------------------------------------------------------------
@@ -185,7 +199,12 @@ def _bridge(row: Call, agent_sip_uri: str | None, *, record: bool = False) -> Vo
         action="bridge",
         call_id=row.id,
         organization_id=row.organization_id,
-        sip_uri=sip_uri(agent_sip_uri, call_id=row.id, org_id=row.organization_id),
+        sip_uri=sip_uri(
+            agent_sip_uri,
+            call_id=row.id,
+            org_id=row.organization_id,
+            traceparent=telemetry.traceparent_from(row.call_metadata),
+        ),
         record=record,
     )
 
@@ -302,7 +321,10 @@ def _answer_inbound(
             to_number=(webhook.to_number or "")[:20] or None,
             status=CallStatus.IN_PROGRESS,
             start_time=at,
-            metadata={"caller_matches": len(matches), "standing_preferences": codes},
+            # The call's trace starts at this webhook (its span is current): later steps continue it.
+            metadata=telemetry.inject_traceparent(
+                {"caller_matches": len(matches), "standing_preferences": codes}
+            ),
         ),
     )
     row = session.get(Call, created.id)

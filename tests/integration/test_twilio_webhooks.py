@@ -20,6 +20,7 @@ from shared.models.campaigns import CALL_COMPLETED_EVENT
 from shared.services import campaigns
 from tests.conftest import TestDatabase as Database
 from tests.factories import make_preference
+from tests.telemetry_capture import TelemetryCapture
 from tests.twilio_support import AGENT_SIP, PUBLIC, Webhooks, make_campaign_call, new_sid, serve_webhooks
 
 
@@ -435,3 +436,44 @@ async def test_webhooks_need_no_api_key_but_refuse_without_twilio(
         refused = await client.post("/api/v1/twilio/status", data={"CallSid": "CA1", "CallStatus": "ringing"})
     await runtime.aclose()
     assert refused.status_code == 403
+
+
+async def test_the_webhooks_continue_the_trace_the_dial_started(
+    hooks: Webhooks, telemetry: TelemetryCapture
+) -> None:
+    """A campaign call's row carries the dial's `traceparent`: the voice webhook's span and the status
+    callback's span join that trace (linked to Twilio's own HTTP requests), and the TwiML hands the trace on
+    to the agent as a SIP header. A new inbound call starts its own trace and keeps it on its row."""
+    from urllib.parse import unquote
+
+    from opentelemetry import trace
+
+    from shared import telemetry as tm
+
+    setup = make_campaign_call(hooks.sessions)
+    with trace.get_tracer("test").start_as_current_span("call.dial") as dial:
+        traceparent = tm.current_traceparent()
+    with transaction(hooks.sessions) as session:
+        row = session.get(Call, setup.call_id)
+        assert row is not None
+        row.call_metadata = {**(row.call_metadata or {}), tm.TRACEPARENT: traceparent}
+    sid = new_sid()
+    answered = await hooks.post(
+        f"voice?call_id={setup.call_id}",
+        {"CallSid": sid, "From": setup.caller_id, "To": setup.customer_phone},
+    )
+    assert answered.status_code == 200, answered.text
+    sip = parse_twiml(answered.text).find("./Dial/Sip")
+    assert sip is not None and sip.text is not None
+    assert f"x-archer-traceparent={traceparent}" in unquote(sip.text)
+    done = await hooks.post(
+        f"status?call_id={setup.call_id}", status_params(sid, "completed", 3, CallDuration="40")
+    )
+    assert done.status_code == 204
+
+    spans = {span.name: span for span in telemetry.finished_spans()}
+    trace_id = dial.get_span_context().trace_id
+    for name in (tm.SPAN_CALL_WEBHOOK, tm.SPAN_CALL_STATUS):
+        step = spans[name]
+        assert step.context.trace_id == trace_id, name
+        assert step.links and step.links[0].context.trace_id != trace_id  # Twilio's request, linked

@@ -40,6 +40,7 @@ from shared.models.telephony import (
 )
 from shared.runtime import Runtime
 from shared.services import telephony
+from shared.telemetry import SPAN_CALL_STATUS, SPAN_CALL_WEBHOOK, call_span, current_traceparent
 
 logger = logging.getLogger(__name__)
 
@@ -157,13 +158,22 @@ def now(request: Request) -> datetime:
     return clock() if clock is not None else datetime.now(UTC)
 
 
-async def _in_transaction(request: Request, runtime: Runtime, work: Callable[..., T], webhook: Any) -> T:
-    """Run a telephony service function in one committed transaction, off the event loop."""
+async def _in_transaction(
+    request: Request, runtime: Runtime, work: Callable[..., T], webhook: Any, *, step: str | None = None
+) -> T:
+    """Run a telephony service function in one committed transaction, off the event loop. `step` names the
+    span of the call's trace the work runs in: it continues the trace the call's row carries (the campaign
+    dial's; a new inbound call starts its own), linked to the HTTP request's own span."""
     at = now(request)
+    request_trace = current_traceparent()
 
     def run() -> T:
         with transaction(runtime.sessions) as session:
-            return work(session=session, webhook=webhook, at=at)
+            if step is None:
+                return work(session=session, webhook=webhook, at=at)
+            metadata = telephony.call_trace(session, call_id=webhook.call_id, call_sid=webhook.call_sid)
+            with call_span(step, metadata, links=[request_trace], webhook=step.rsplit(".", 1)[-1]):
+                return work(session=session, webhook=webhook, at=at)
 
     return await asyncio.to_thread(run)
 
@@ -218,7 +228,7 @@ async def voice(request: Request, runtime: RuntimeDep) -> Response:
     def answer(*, session: Any, webhook: VoiceWebhook, at: datetime) -> Any:
         return telephony.answer_voice(session=session, webhook=webhook, agent_sip_uri=sip, at=at)
 
-    decision = await _in_transaction(request, runtime, answer, webhook)
+    decision = await _in_transaction(request, runtime, answer, webhook, step=SPAN_CALL_WEBHOOK)
     if decision.action != "bridge":
         logger.info("call %s not bridged: %s", decision.call_id, "; ".join(decision.reasons))
     twiml = voice_twiml(decision, public_base_url=runtime.settings.public_base_url)
@@ -246,7 +256,7 @@ async def status(request: Request, runtime: RuntimeDep) -> Response:
         answered_by=(_optional(form, "AnsweredBy") or "")[:32] or None,
         idempotency_token=request.headers.get(IDEMPOTENCY_HEADER),
     )
-    result = await _in_transaction(request, runtime, telephony.record_status, webhook)
+    result = await _in_transaction(request, runtime, telephony.record_status, webhook, step=SPAN_CALL_STATUS)
     await _deliver(request, runtime, result)
     return Response(status_code=204)
 
