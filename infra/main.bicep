@@ -97,6 +97,12 @@ param operatorsGroupName string = ''
 @description('Twilio account SID.')
 param twilioAccountSid string
 
+@description('Caller id of outbound calls when the organization sets none (TWILIO_FROM_NUMBER, E.164).')
+param twilioFromNumber string = ''
+
+@description('SIP address of the agent that Twilio bridges answered calls to (ARCHER_AGENT_SIP_URI).')
+param agentSipUri string = ''
+
 @description('Twilio auth token to write to Key Vault; empty keeps the vault\'s (set it there before the first deploy).')
 @secure()
 param twilioAuthToken string = ''
@@ -322,6 +328,8 @@ module api 'modules/functionapp.bicep' = {
     redisUrlSecretUri: redis.outputs.redisUrlSecretUri
     twilioAuthTokenSecretUri: keyVault.outputs.twilioAuthTokenSecretUri
     twilioAccountSid: twilioAccountSid
+    twilioFromNumber: twilioFromNumber
+    agentSipUri: agentSipUri
     openAiApiKeySecretUri: keyVault.outputs.openAiApiKeySecretUri
     cartesiaApiKeySecretUri: keyVault.outputs.cartesiaApiKeySecretUri
     bootstrapApiKeySecretUri: keyVault.outputs.bootstrapApiKeySecretUri

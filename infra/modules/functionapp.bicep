@@ -51,6 +51,12 @@ param twilioAuthTokenSecretUri string
 @description('Twilio account SID (an identifier, not a secret).')
 param twilioAccountSid string
 
+@description('Caller id of outbound calls when the organization sets none (E.164); empty: the organization\'s.')
+param twilioFromNumber string = ''
+
+@description('SIP address of the agent that answered calls are bridged to; empty: calls are refused politely.')
+param agentSipUri string = ''
+
 @description('Key Vault secret URI of the OpenAI key; empty for the scripted brain.')
 param openAiApiKeySecretUri string = ''
 
@@ -129,6 +135,8 @@ var baseSettings = {
   ARCHER_PUBLIC_BASE_URL: baseUrl
   TWILIO_ACCOUNT_SID: twilioAccountSid
   TWILIO_AUTH_TOKEN: format(keyVaultReference, twilioAuthTokenSecretUri)
+  TWILIO_FROM_NUMBER: twilioFromNumber
+  ARCHER_AGENT_SIP_URI: agentSipUri
 }
 
 var optionalSecretSettings = union(
