@@ -152,7 +152,9 @@ def begin_agent_call(
     """The call the agent is about to conduct: the row with `call_id` when the caller (campaign driver, test
     call, Twilio webhook) created it already — given the agent's brain and configuration versions and moved
     to in progress — else a new row. Another organization's call id is NotFound."""
-    row = session.get(Call, call_id) if call_id is not None else None
+    # Locked (PostgreSQL): the dialer may be writing the row's metadata at this moment (`mark_dialed`), and
+    # the merge below must not drop what it wrote.
+    row = session.get(Call, call_id, with_for_update=True) if call_id is not None else None
     if row is None:
         return create_call(session=session, org_id=org_id, call_in=call_in, call_id=call_id)
     if row.organization_id != org_id:

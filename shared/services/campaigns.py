@@ -987,7 +987,11 @@ def attempt_traceparent(*, session: Session, org_id: uuid.UUID, attempt_instance
 
 
 def calls_row(session: Session, org_id: uuid.UUID, call_id: uuid.UUID) -> Call:
-    row = session.scalar(sa.select(Call).where(Call.organization_id == org_id, Call.id == call_id))
+    """The call row, locked for the transaction (PostgreSQL): the dialer, the webhooks and the agent host each
+    rewrite its metadata, and without the lock one's write could drop another's keys."""
+    row = session.scalar(
+        sa.select(Call).where(Call.organization_id == org_id, Call.id == call_id).with_for_update()
+    )
     if row is None:
         raise NotFound("call not found")
     return row
