@@ -233,3 +233,81 @@ def test_retention_timer_purges_through_the_function(
         (purged_customer, 0, None),
     }
     engine.dispose()
+
+
+async def test_twilios_final_status_reaches_the_orchestration_through_the_http_function(
+    extension: FakeDurableExtension,
+    functions: dict[str, Any],
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As the Functions host runs it: a real `func.HttpRequest` carrying Twilio's signed `completed` callback
+    goes to the HTTP function's user code with the invocation's Durable client binding; the call is final
+    and `call_completed` is raised on the attempt's orchestration through the real Durable client — once,
+    though Twilio delivers the callback twice. A forged copy is refused before anything happens."""
+    from urllib.parse import urlencode
+
+    import azure.functions as func
+    from twilio.request_validator import RequestValidator
+
+    from functions import http
+    from shared.domain import CallStatus
+    from tests.azure_host import FunctionContext
+    from tests.twilio_support import make_campaign_call, new_sid
+
+    public, token = "https://archer-func.azurewebsites.net", "function-app-test-token"
+    monkeypatch.setenv("ARCHER_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("ARCHER_PUBLIC_BASE_URL", public)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", token)
+    engine = make_engine(sqlite_url)
+    setup = make_campaign_call(make_session_factory(engine), instance_id="attempt-fn-1")
+    extension.instances["attempt-fn-1"] = {"instanceId": "attempt-fn-1", "runtimeStatus": "Running"}
+    sid = new_sid()
+    with transaction(make_session_factory(engine)) as session:
+        row = session.get(Call, setup.call_id)
+        assert row is not None
+        row.call_sid = sid
+    url = f"{public}/api/v1/twilio/status?call_id={setup.call_id}"
+    form = {"CallSid": sid, "CallStatus": "completed", "SequenceNumber": "4", "CallDuration": "42"}
+
+    def delivery(signature: str) -> func.HttpRequest:
+        return func.HttpRequest(
+            method="POST",
+            url=url,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+            params={"call_id": str(setup.call_id)},
+            route_params={"path": "twilio/status"},
+            body=urlencode(form).encode(),
+        )
+
+    http.asgi_app.cache_clear()
+    user_code = functions["api"].get_user_function()
+    try:
+        forged = await user_code(
+            req=delivery(RequestValidator("not-the-token").compute_signature(url, form)),
+            context=FunctionContext("api"),
+            client=durable_client_binding(extension.base_url),
+        )
+        assert forged.status_code == 403 and forged.mimetype == "application/problem+json"
+        assert not [entry for entry in extension.requests if entry[0] == "event"]
+        signature = RequestValidator(token).compute_signature(url, form)
+        for _ in range(2):  # Twilio retries: the same callback twice
+            answer = await user_code(
+                req=delivery(signature),
+                context=FunctionContext("api"),
+                client=durable_client_binding(extension.base_url),
+            )
+            assert answer.status_code == 204, answer.get_body()
+    finally:
+        http.asgi_app.cache_clear()
+        await http_utils._close_session()
+    events = [entry for entry in extension.requests if entry[0] == "event"]
+    assert len(events) == 1
+    [(_, instance_id, event)] = events
+    assert instance_id == "attempt-fn-1" and event["name"] == "call_completed"
+    assert event["data"]["call_id"] == str(setup.call_id) and event["data"]["status"] == "completed"
+    with transaction(make_session_factory(engine)) as session:
+        row = session.get(Call, setup.call_id)
+        assert row is not None and row.status is CallStatus.COMPLETED and row.duration_seconds == 42
+    engine.dispose()
