@@ -4,6 +4,7 @@ export type AccountStatus = "active" | "in_arrangement" | "paid_in_full" | "sett
  * Who made an audited change.
  */
 export type ActorType = "api_key" | "system" | "agent" | "cli";
+export type AnalyticsGroupBy = "day" | "tactic" | "campaign";
 /**
  * What an API key may do: admins manage keys and settings, operators run calls and campaigns.
  */
@@ -123,6 +124,103 @@ export interface AccountUpdate {
 export interface Actor {
   type: ActorType;
   id: string | null;
+}
+/**
+ * One group: `key` is the ISO date (day), the tactic name or the campaign id (`none`: calls without
+ * one); `label` is what to show.
+ */
+export interface AnalyticsGroup {
+  key: string;
+  label: string;
+  metrics: AnalyticsMetrics;
+}
+/**
+ * Counts, dollars (decimal strings, two places) and rates (0 to 1; null when the denominator is 0).
+ */
+export interface AnalyticsMetrics {
+  /**
+   * calls placed or received (test calls excluded)
+   */
+  attempts: number;
+  /**
+   * calls a person answered (completed, not voicemail or a machine)
+   */
+  connects: number;
+  /**
+   * connects where the person engaged (not abandoned)
+   */
+  conversations: number;
+  /**
+   * calls where the customer passed identity verification
+   */
+  right_party_contacts: number;
+  /**
+   * payment arrangements confirmed on the calls (not canceled)
+   */
+  promises: number;
+  /**
+   * of those, arrangements kept
+   */
+  kept_promises: number;
+  /**
+   * of those, arrangements broken
+   */
+  broken_promises: number;
+  /**
+   * calls handed to a human (outcome transferred)
+   */
+  transfers: number;
+  /**
+   * connects the agent handled to the end without a transfer
+   */
+  contained: number;
+  /**
+   * calls the compliance engine refused to place
+   */
+  compliance_blocks: number;
+  /**
+   * agent lines the output guard held back
+   */
+  guard_interventions: number;
+  /**
+   * sum of promised arrangement totals
+   */
+  dollars_promised: string;
+  /**
+   * sum of succeeded payments of the calls
+   */
+  dollars_collected: string;
+  /**
+   * connects / attempts
+   */
+  connect_rate: number | null;
+  /**
+   * right_party_contacts / connects
+   */
+  right_party_contact_rate: number | null;
+  /**
+   * promises / right_party_contacts
+   */
+  promise_to_pay_rate: number | null;
+  /**
+   * kept / (kept + broken)
+   */
+  kept_promise_rate: number | null;
+  /**
+   * contained / connects
+   */
+  containment_rate: number | null;
+  /**
+   * transfers / connects
+   */
+  transfer_rate: number | null;
+}
+export interface AnalyticsSummary {
+  period_start: string;
+  period_end: string;
+  group_by: AnalyticsGroupBy;
+  totals: AnalyticsMetrics;
+  groups: AnalyticsGroup[];
 }
 export interface ApiKeyCreate {
   name: string;
@@ -267,6 +365,11 @@ export interface CallCreate {
     [k: string]: unknown;
   };
 }
+/**
+ * A call with its ordered record (speech, tool calls with their masked request and response, events,
+ * guard interventions: `entry_type` tells them apart) and the auditor's findings once the call has ended
+ * (None while it is in progress: the auditor judges whole calls).
+ */
 export interface CallDetail {
   id: string;
   organization_id: string;
@@ -300,6 +403,7 @@ export interface CallDetail {
   created_at: string;
   updated_at: string;
   transcript: TranscriptEntryPublic[];
+  findings: Finding[] | null;
 }
 export interface TranscriptEntryPublic {
   id: string;
@@ -316,6 +420,14 @@ export interface TranscriptEntryPublic {
     [k: string]: unknown;
   } | null;
   event_type: string | null;
+}
+/**
+ * One violation. `sequence` points at the transcript entry where it happened (None: the whole call).
+ */
+export interface Finding {
+  code: FindingCode;
+  message: string;
+  sequence: number | null;
 }
 export interface CallEnded {
   organization_id: string;
@@ -375,14 +487,6 @@ export interface CallReview {
   call_id: string;
   findings: Finding[];
 }
-/**
- * One violation. `sequence` points at the transcript entry where it happened (None: the whole call).
- */
-export interface Finding {
-  code: FindingCode;
-  message: string;
-  sequence: number | null;
-}
 export interface CallStarted {
   organization_id: string;
   at: string;
@@ -429,6 +533,17 @@ export interface CallingWindowIn {
 export interface CallingWindow {
   start: string;
   end: string;
+}
+/**
+ * A page of calls. `count` is exact up to `COUNT_CAP` matching calls; beyond it `count` is the cap and
+ * `count_capped` is true (counting a few hundred thousand rows on every page would cost more than the page
+ * itself).
+ */
+export interface CallsPage {
+  data: CallPublic[];
+  count: number;
+  next_cursor: string | null;
+  count_capped: boolean;
 }
 export interface CampaignCreate {
   name: string;
@@ -1147,6 +1262,25 @@ export interface TargetOutcome {
   outcome: string | null;
   next_attempt_at: string | null;
   reasons: string[];
+}
+/**
+ * `persona`: who the simulated customer plays (see the 422 for the list); `customer_id`: whose account
+ * the call is about (default: the organization's first customer); `tactic_name`: the tactic to use
+ * (default: the agent's choice); `phone_number`: the number Twilio dials (default: the customer's).
+ */
+export interface TestCallCreate {
+  persona: string;
+  customer_id?: string | null;
+  tactic_name?: string | null;
+  phone_number?: string | null;
+}
+export interface TestCallPublic {
+  call_id: string;
+  mode: "simulated" | "twilio";
+  status: CallStatus;
+  persona: string;
+  customer_id: string | null;
+  tactic_name: string | null;
 }
 /**
  * One thing that happened on a call. Text and tool payloads must already be masked by the caller

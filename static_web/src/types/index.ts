@@ -11,42 +11,6 @@ export interface Page<T> {
 }
 
 // PENDING (issue 4: API) — mirrors shared/models on the API helper's branch.
-export interface AnalyticsMetrics {
-  attempts: number;
-  connects: number;
-  conversations: number;
-  right_party_contacts: number;
-  promises: number;
-  kept_promises: number;
-  broken_promises: number;
-  transfers: number;
-  contained: number;
-  compliance_blocks: number;
-  guard_interventions: number;
-  dollars_promised: string;
-  dollars_collected: string;
-  connect_rate: number | null;
-  right_party_contact_rate: number | null;
-  promise_to_pay_rate: number | null;
-  kept_promise_rate: number | null;
-  containment_rate: number | null;
-  transfer_rate: number | null;
-}
-
-export interface AnalyticsGroup {
-  key: string;
-  label: string;
-  metrics: AnalyticsMetrics;
-}
-
-export interface AnalyticsSummary {
-  period_start: string;
-  period_end: string;
-  group_by: "day" | "tactic" | "campaign";
-  totals: AnalyticsMetrics;
-  groups: AnalyticsGroup[];
-}
-
 export interface ImportRejection {
   line: number;
   field: string | null;
@@ -67,22 +31,6 @@ export interface PromptPreview {
   tactic_version: number | null;
   variables: Record<string, string>;
   rendered: string;
-}
-
-export interface TestCallCreate {
-  persona: string;
-  customer_id?: string | null;
-  tactic_name?: string | null;
-  phone_number?: string | null;
-}
-
-export interface TestCallPublic {
-  call_id: string;
-  mode: "simulated" | "twilio";
-  status: string;
-  persona: string;
-  customer_id: string | null;
-  tactic_name: string | null;
 }
 
 export interface ComplianceCheck {
