@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import os
 import random
@@ -43,8 +44,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 import sqlalchemy as sa
@@ -56,6 +56,8 @@ from shared.domain import Role
 from shared.models.audit import Actor
 from shared.models.organizations import ApiKeyCreate, OrganizationCreate
 from shared.services import api_keys, organizations
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FIRST = ("Avery", "Jordan", "Morgan", "Riley", "Casey", "Quinn", "Harper", "Rowan", "Emerson", "Sawyer",
          "Dakota", "Reese", "Finley", "Hayden", "Parker", "Skyler", "Elliot", "Marley", "Kendall", "Blake")  # fmt: skip
@@ -98,17 +100,17 @@ def copy_rows(engine: sa.Engine, table: str, columns: list[str], rows: Iterator[
     count = 0
     raw = engine.raw_connection()
     try:
-        with raw.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                buffer = io.StringIO()
-                for row in rows:
-                    buffer.write("\t".join(_copy_text(value) for value in row))
-                    buffer.write("\n")
-                    count += 1
-                    if count % 20_000 == 0:
-                        copy.write(buffer.getvalue())
-                        buffer = io.StringIO()
-                copy.write(buffer.getvalue())
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with raw.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            buffer = io.StringIO()
+            for row in rows:
+                buffer.write("\t".join(_copy_text(value) for value in row))
+                buffer.write("\n")
+                count += 1
+                if count % 20_000 == 0:
+                    copy.write(buffer.getvalue())
+                    buffer = io.StringIO()
+            copy.write(buffer.getvalue())
         raw.commit()
     finally:
         raw.close()
@@ -352,7 +354,7 @@ class Result:
         if not self.latencies:
             return None
         ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1)] * 1000
+        return ordered[min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1)] * 1000
 
     @property
     def passed(self) -> bool:
@@ -445,10 +447,8 @@ async def run_load(base: str, data: Dataset, duration: float) -> list[Result]:
         for result, make in scenarios:
             for n in range(5):  # warm the connection pools and the plan caches
                 path, params = make(n)
-                try:
+                with contextlib.suppress(httpx.HTTPError):  # the measured run reports it
                     await client.get(path, params=params, timeout=30)
-                except httpx.HTTPError:
-                    pass  # the measured run reports it
             await drive(client, result, make, duration)
             print(f"  {result.scenario}: done ({result.requests} requests)", flush=True)
         return [result for result, _ in scenarios]
@@ -467,7 +467,7 @@ def print_table(results: list[Result]) -> None:
         verdict = "PASS" if r.passed else "FAIL"
         if r.errors:
             codes = ", ".join(
-                f"{code or 'timeout'}×{count}"
+                f"{code or 'timeout'} x{count}"
                 for code, count in sorted(r.statuses.items())
                 if not 200 <= code < 300
             )
