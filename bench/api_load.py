@@ -58,6 +58,10 @@ from shared.models.organizations import ApiKeyCreate, OrganizationCreate
 from shared.services import api_keys, organizations
 
 ROOT = Path(__file__).resolve().parent.parent
+# The server's pool (size + 2 x overflow = 48 connections) covers its 40 worker threads: with fewer, an
+# overloaded server can deadlock — threads wait for a connection while the requests holding the connections
+# wait for a thread to commit and close their session (see the report of issue 4).
+POOL_SIZE = 16
 
 FIRST = ("Avery", "Jordan", "Morgan", "Riley", "Casey", "Quinn", "Harper", "Rowan", "Emerson", "Sawyer",
          "Dakota", "Reese", "Finley", "Hayden", "Parker", "Skyler", "Elliot", "Marley", "Kendall", "Blake")  # fmt: skip
@@ -255,13 +259,13 @@ def fill(url: str, *, customers: int, calls: int, entries_per_call: int, seed: i
                 INSERT INTO call_transcript_entries (id, organization_id, call_id, sequence, timestamp,
                     entry_type, speaker, text, tool_name, event_type, created_at)
                 SELECT gen_random_uuid(), c.organization_id, c.id, s.n, c.start_time + s.n * interval '6 seconds',
-                    CASE WHEN s.n = 4 THEN 'tool' WHEN s.n = 7 AND c.duration_seconds % 40 = 0 THEN 'guard'
+                    CASE WHEN s.n = 4 THEN 'tool' WHEN s.n = 7 AND c.duration_seconds % 40 = 1 THEN 'guard'
                          WHEN s.n = 0 THEN 'event' ELSE 'transcript' END,
                     CASE WHEN s.n IN (0, 4) THEN NULL WHEN s.n % 2 = 1 THEN 'agent' ELSE 'customer' END,
                     CASE WHEN s.n % 2 = 1 THEN 'This call is recorded for quality. How can I help you today?'
                          ELSE 'I would like to set up a payment, please.' END,
                     CASE WHEN s.n = 4 THEN 'verify_identity' END,
-                    CASE WHEN s.n = 0 THEN 'call_started' WHEN s.n = 7 AND c.duration_seconds % 40 = 0
+                    CASE WHEN s.n = 0 THEN 'call_started' WHEN s.n = 7 AND c.duration_seconds % 40 = 1
                          THEN 'guard_intervention' END,
                     c.start_time
                 FROM calls c CROSS JOIN generate_series(0, :last) AS s(n)
@@ -291,6 +295,50 @@ def fill(url: str, *, customers: int, calls: int, entries_per_call: int, seed: i
     )
 
 
+def existing(url: str) -> Dataset:
+    """The dataset of a database a previous `--keep` run filled (a new key is made for this run)."""
+    rng = random.Random(7)
+    engine = make_engine(url)
+    with transaction(make_session_factory(engine)) as session:
+        org_id = session.scalar(sa.text("SELECT id FROM organizations WHERE name = 'Bench Bank'"))
+        key = api_keys.create_api_key(
+            session=session,
+            org_id=org_id,
+            key_in=ApiKeyCreate(name="bench", role=Role.VIEWER),
+            actor=Actor.cli(),
+        ).key
+
+        def column(sql: str) -> list[str]:
+            return [str(value) for value in session.scalars(sa.text(sql), {"org": org_id})]
+
+        calls = column("SELECT id FROM calls WHERE organization_id = :org ORDER BY random() LIMIT 5000")
+        customers = column(
+            "SELECT id FROM customers WHERE organization_id = :org ORDER BY random() LIMIT 2000"
+        )
+        facts = session.execute(
+            sa.text(
+                "SELECT name, phone_number, account_last_4 FROM customers WHERE organization_id = :org LIMIT 600"
+            ),
+            {"org": org_id},
+        ).all()
+        tactics = column("SELECT id FROM behavioral_tactics WHERE organization_id = :org")
+        campaigns = column("SELECT id FROM campaigns WHERE organization_id = :org ORDER BY name")
+    engine.dispose()
+    rng.shuffle(calls)
+    return Dataset(
+        org_id, key, calls, customers, tactics, campaigns, _search_terms([tuple(row) for row in facts])
+    )
+
+
+def _search_terms(facts: list[tuple[Any, ...]]) -> list[str]:
+    terms = [name.split()[1][:5].lower() for name, *_ in facts[:200]]  # a name fragment
+    terms += [
+        f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}" for _, phone, *_ in facts[200:400]
+    ]  # a formatted phone
+    terms += [last4 for _, _, last4, *_ in facts[400:600]]  # account last 4
+    return terms
+
+
 # --- The server ------------------------------------------------------------------------------------------
 
 
@@ -304,7 +352,8 @@ def start_server(url: str, log_path: Path) -> tuple[subprocess.Popen[bytes], str
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("ARCHER_")}
     env.update(ARCHER_ENV="local", ARCHER_DATABASE_URL=url, LITELLM_LOCAL_MODEL_COST_MAP="True",
-               ARCHER_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))  # fmt: skip
+               ARCHER_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT),
+               ARCHER_DB_POOL_SIZE=str(POOL_SIZE))  # fmt: skip
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
@@ -489,21 +538,28 @@ def main() -> int:
         ),
     )
     parser.add_argument("--keep", action="store_true", help="keep the database instead of dropping it")
+    parser.add_argument("--database", help="reuse a database a `--keep` run filled (no fill, not dropped)")
     args = parser.parse_args()
     customers, calls = (10_000, 30_000) if args.quick else (100_000, 300_000)
     duration = args.duration or (5.0 if args.quick else 30.0)
 
-    name = f"archer_bench_api_{os.getpid()}"
-    with _admin(args.server_url).connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
+    name = make_url(args.database).database if args.database else f"archer_bench_api_{os.getpid()}"
+    url = args.database or make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
+    if not args.database:
+        with _admin(args.server_url).connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     log_path = Path(f"/tmp/{name}.log")
     process = None
     try:
-        print(f"filling {name}: {customers:,} customers, {calls:,} calls, {calls * 10:,} transcript entries")
-        started = time.perf_counter()
-        data = fill(url, customers=customers, calls=calls, entries_per_call=10)
-        print(f"  filled in {time.perf_counter() - started:.1f} s")
+        if args.database:
+            data = existing(url)
+        else:
+            print(
+                f"filling {name}: {customers:,} customers, {calls:,} calls, {calls * 10:,} transcript entries"
+            )
+            started = time.perf_counter()
+            data = fill(url, customers=customers, calls=calls, entries_per_call=10)
+            print(f"  filled in {time.perf_counter() - started:.1f} s")
         process, base = start_server(url, log_path)
         print(f"server: {base} (pid {process.pid}, log {log_path}); {duration:.0f} s per scenario")
         results = asyncio.run(run_load(base, data, duration))
@@ -517,7 +573,7 @@ def main() -> int:
     finally:
         if process is not None:
             stop_server(process)
-        if args.keep:
+        if args.keep or args.database:
             print(f"kept: {url}")
         else:
             with _admin(args.server_url).connect() as connection:

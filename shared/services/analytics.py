@@ -168,15 +168,59 @@ def _normalize_key(value: Any) -> str:
 def _aggregate(
     session: Session, org_id: uuid.UUID, group_by: AnalyticsGroupBy, period: _Period
 ) -> dict[str, _Counts]:
+    """One pass over the period's calls, each joined to what it produced, pre-aggregated per call (promises,
+    collected dollars, guard entries): the calls table is read once whatever the metric. Promises and
+    payments are narrowed to those made since the period began (neither predates the call it belongs to), so
+    the per-call subqueries stay small on a long history; guard entries come from their partial index."""
     groups: dict[str, _Counts] = {}
 
     def slot(key: Any) -> _Counts:
         return groups.setdefault(_normalize_key(key), _Counts())
 
-    in_period = _calls_in_period(org_id, period)
+    promises = (
+        sa.select(
+            PaymentArrangement.call_id.label("call_id"),
+            sa.func.count().label("promises"),
+            _count_if(PaymentArrangement.status == ArrangementStatus.KEPT).label("kept"),
+            _count_if(PaymentArrangement.status == ArrangementStatus.BROKEN).label("broken"),
+            sa.func.sum(PaymentArrangement.total_amount).label("promised"),
+        )
+        .where(
+            PaymentArrangement.organization_id == org_id,
+            PaymentArrangement.call_id.is_not(None),
+            PaymentArrangement.status != ArrangementStatus.CANCELED,
+            PaymentArrangement.created_at >= period.start,
+        )
+        .group_by(PaymentArrangement.call_id)
+        .subquery("promises")
+    )
+    # A payment belongs to the call that took it, else to the call that made its arrangement.
+    arrangement = sa.orm.aliased(PaymentArrangement)
+    paid_call = sa.func.coalesce(Payment.call_id, arrangement.call_id)
+    collected = (
+        sa.select(paid_call.label("call_id"), sa.func.sum(Payment.amount).label("collected"))
+        .select_from(Payment)
+        .outerjoin(
+            arrangement,
+            sa.and_(arrangement.id == Payment.arrangement_id, arrangement.created_at >= period.start),
+        )
+        .where(
+            Payment.organization_id == org_id,
+            Payment.status == PaymentStatus.SUCCEEDED,
+            Payment.created_at >= period.start,
+        )
+        .group_by(paid_call)
+        .subquery("collected")
+    )
+    guarded = (
+        sa.select(CallTranscriptEntry.call_id.label("call_id"), sa.func.count().label("interventions"))
+        # Only the partial index of guard entries is read (the join keeps the organization's calls).
+        .where(CallTranscriptEntry.entry_type == TranscriptEntryType.GUARD)
+        .group_by(CallTranscriptEntry.call_id)
+        .subquery("guarded")
+    )
     key = _call_key(session, group_by, period).label("key")
-
-    calls_query = (
+    query = (
         sa.select(
             key,
             sa.func.count().label("attempts"),
@@ -185,11 +229,21 @@ def _aggregate(
             _count_if(Call.verified.is_(True)).label("rpc"),
             _count_if(_TRANSFER).label("transfers"),
             _count_if(_CONTAINED).label("contained"),
+            sa.func.coalesce(sa.func.sum(promises.c.promises), 0).label("promises"),
+            sa.func.coalesce(sa.func.sum(promises.c.kept), 0).label("kept"),
+            sa.func.coalesce(sa.func.sum(promises.c.broken), 0).label("broken"),
+            sa.func.coalesce(sa.func.sum(promises.c.promised), 0).label("promised"),
+            sa.func.coalesce(sa.func.sum(collected.c.collected), 0).label("collected"),
+            sa.func.coalesce(sa.func.sum(guarded.c.interventions), 0).label("interventions"),
         )
-        .where(*in_period)
+        .select_from(Call)
+        .outerjoin(promises, promises.c.call_id == Call.id)
+        .outerjoin(collected, collected.c.call_id == Call.id)
+        .outerjoin(guarded, guarded.c.call_id == Call.id)
+        .where(*_calls_in_period(org_id, period))
         .group_by(key)
     )
-    for row in session.execute(calls_query):
+    for row in session.execute(query):
         counts = slot(row.key)
         counts.attempts, counts.connects, counts.conversations = row.attempts, row.connects, row.conversations
         counts.right_party_contacts, counts.transfers, counts.contained = (
@@ -197,51 +251,10 @@ def _aggregate(
             row.transfers,
             row.contained,
         )
-
-    promises_query = (
-        sa.select(
-            key,
-            sa.func.count().label("promises"),
-            _count_if(PaymentArrangement.status == ArrangementStatus.KEPT).label("kept"),
-            _count_if(PaymentArrangement.status == ArrangementStatus.BROKEN).label("broken"),
-            sa.func.coalesce(sa.func.sum(PaymentArrangement.total_amount), 0).label("promised"),
-        )
-        .select_from(PaymentArrangement)
-        .join(Call, Call.id == PaymentArrangement.call_id)
-        .where(
-            *in_period,
-            PaymentArrangement.organization_id == org_id,
-            PaymentArrangement.status != ArrangementStatus.CANCELED,
-        )
-        .group_by(key)
-    )
-    for row in session.execute(promises_query):
-        counts = slot(row.key)
         counts.promises, counts.kept_promises, counts.broken_promises = row.promises, row.kept, row.broken
         counts.dollars_promised = Decimal(str(row.promised))
-
-    # A payment belongs to the call that took it, else to the call that made its arrangement.
-    arrangement = sa.orm.aliased(PaymentArrangement)
-    collected_query = (
-        sa.select(key, sa.func.coalesce(sa.func.sum(Payment.amount), 0).label("collected"))
-        .select_from(Payment)
-        .outerjoin(arrangement, arrangement.id == Payment.arrangement_id)
-        .join(Call, Call.id == sa.func.coalesce(Payment.call_id, arrangement.call_id))
-        .where(*in_period, Payment.organization_id == org_id, Payment.status == PaymentStatus.SUCCEEDED)
-        .group_by(key)
-    )
-    for row in session.execute(collected_query):
-        slot(row.key).dollars_collected = Decimal(str(row.collected))
-
-    guard_query = (
-        sa.select(key, sa.func.count().label("interventions"))
-        .select_from(CallTranscriptEntry)
-        .join(Call, Call.id == CallTranscriptEntry.call_id)
-        .where(*in_period, CallTranscriptEntry.entry_type == TranscriptEntryType.GUARD)
-        .group_by(key)
-    )
-    for row in session.execute(guard_query):
-        slot(row.key).guard_interventions = row.interventions
+        counts.dollars_collected = Decimal(str(row.collected))
+        counts.guard_interventions = row.interventions
 
     for block in _compliance_blocks(session, org_id, group_by, period):
         slot(block.key).compliance_blocks = block.blocks
