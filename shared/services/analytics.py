@@ -11,6 +11,7 @@ period spans a daylight-saving change)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -20,8 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from shared.db.engine import transaction
 from shared.db.tables import (
     AuditLogEntry,
     BehavioralTactic,
@@ -41,6 +43,7 @@ from shared.domain import (
     TranscriptEntryType,
 )
 from shared.errors import InvalidInput
+from shared.integrations.cache import Cache
 from shared.models.analytics import AnalyticsGroup, AnalyticsGroupBy, AnalyticsMetrics, AnalyticsSummary
 from shared.services import organizations
 
@@ -377,6 +380,11 @@ def summarize(
     if end - start > MAX_PERIOD:
         raise InvalidInput("the period may span at most 366 days", field="from")
     settings = organizations.get_settings(session=session, org_id=org_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # A few aggregates over tens of thousands of rows: parallel workers would each rebuild the same hash
+        # tables (on a small server they only compete for the cores), and the day sort fits in memory.
+        session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        session.execute(sa.text("SET LOCAL work_mem = '16MB'"))
     period = _Period(start=start.astimezone(UTC), end=end.astimezone(UTC), zone=ZoneInfo(settings.timezone))
     groups = _aggregate(session, org_id, group_by, period)
     if group_by is AnalyticsGroupBy.DAY:
@@ -398,3 +406,46 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+CACHE_TTL_SECONDS = 15
+
+
+def cache_key(*, org_id: uuid.UUID, start: datetime, end: datetime, group_by: AnalyticsGroupBy) -> str:
+    return f"analytics:summary:{org_id}:{start.isoformat()}:{end.isoformat()}:{group_by.value}"
+
+
+def default_period(
+    start: datetime | None, end: datetime | None, *, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """The period asked for; without `to`, now rounded down to the minute (so the dashboards polling the
+    default period share one computed summary per minute); without `from`, 30 days before `to`."""
+    end = _aware(end) or (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    return _aware(start) or end - DEFAULT_PERIOD, end
+
+
+async def cached_summary(
+    *,
+    cache: Cache,
+    sessions: sessionmaker[Session],
+    org_id: uuid.UUID,
+    start: datetime | None,
+    end: datetime | None,
+    group_by: AnalyticsGroupBy,
+    ttl_seconds: int = CACHE_TTL_SECONDS,
+) -> AnalyticsSummary:
+    """`summarize`, kept in the cache for `ttl_seconds` per (organization, period, grouping): a dashboard
+    polls the same summary many times a minute, and each one aggregates tens of thousands of calls."""
+    start, end = default_period(start, end)
+    key = cache_key(org_id=org_id, start=start, end=end, group_by=group_by)
+    hit = await cache.get(key)
+    if hit is not None:
+        return AnalyticsSummary.model_validate_json(hit)
+
+    def compute() -> AnalyticsSummary:
+        with transaction(sessions) as session:
+            return summarize(session=session, org_id=org_id, start=start, end=end, group_by=group_by)
+
+    summary = await asyncio.to_thread(compute)
+    await cache.set(key, summary.model_dump_json(), ttl_seconds=ttl_seconds)
+    return summary

@@ -227,7 +227,7 @@ def finalize_call(
     return CallPublic.model_validate(row)
 
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 """Calls counted exactly per list request; beyond it the page says `count_capped` (see `CallsPage`)."""
 
 

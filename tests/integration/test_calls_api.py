@@ -193,3 +193,22 @@ async def test_analytics_summary_over_http(harness: Harness) -> None:
         headers=harness.headers,
     )
     assert reversed_period.status_code == 422 and reversed_period.json()["field"] == "from"
+
+
+async def test_a_summary_is_computed_once_per_period_and_grouping(harness: Harness) -> None:
+    """Within the cache window the same period and grouping answer the stored summary; another grouping is
+    computed afresh."""
+    params = {"from": (T0 - timedelta(days=1)).isoformat(), "to": (T0 + timedelta(days=1)).isoformat()}
+    first = await harness.client.get("/api/v1/analytics/summary", params=params, headers=harness.headers)
+    with transaction(harness.sessions) as session:
+        calls.create_call(
+            session=session,
+            org_id=harness.org_id,
+            call_in=CallCreate(call_type=CallType.MANUAL, direction=CallDirection.OUTBOUND, start_time=T0),
+        )
+    again = await harness.client.get("/api/v1/analytics/summary", params=params, headers=harness.headers)
+    by_campaign = await harness.client.get(
+        "/api/v1/analytics/summary", params={**params, "group_by": "campaign"}, headers=harness.headers
+    )
+    assert first.json() == again.json() and again.json()["totals"]["attempts"] == 5
+    assert by_campaign.json()["totals"]["attempts"] == 6

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from functions.api.deps import OrgId, SessionDep, ViewerKey
+from functions.api.deps import OrgId, RuntimeDep, ViewerKey
 from functions.api.problem_docs import problem_responses
 from shared.models.analytics import AnalyticsGroupBy, AnalyticsSummary
 from shared.services import analytics
@@ -22,9 +22,9 @@ router = APIRouter(tags=["analytics"])
     responses=problem_responses(401, 403, 422),
     summary="Collection KPIs by day, tactic or campaign",
 )
-def analytics_summary(
+async def analytics_summary(
     *,
-    session: SessionDep,
+    runtime: RuntimeDep,
     org_id: OrgId,
     _key: ViewerKey,
     start: Annotated[
@@ -37,5 +37,13 @@ def analytics_summary(
     group_by: Annotated[AnalyticsGroupBy, Query()] = AnalyticsGroupBy.DAY,
 ) -> Any:
     """Totals and groups for the calls started in [from, to) (test calls excluded); at most 366 days. Days
-    are the organization's local days. Rates are null when their denominator is 0."""
-    return analytics.summarize(session=session, org_id=org_id, start=start, end=end, group_by=group_by)
+    are the organization's local days. Rates are null when their denominator is 0. Without `to`, the period
+    ends at the current minute; a summary is computed at most every 15 s per period and grouping (cached)."""
+    return await analytics.cached_summary(
+        cache=runtime.cache,
+        sessions=runtime.sessions,
+        org_id=org_id,
+        start=start,
+        end=end,
+        group_by=group_by,
+    )

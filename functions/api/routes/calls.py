@@ -54,7 +54,7 @@ def list_calls(
     cursor: Cursor = None,
     limit: Limit = None,
 ) -> Any:
-    """Filters combine with AND. `count` is exact up to 10,000 matching calls, then capped
+    """Filters combine with AND. `count` is exact up to 1,000 matching calls, then capped
     (`count_capped: true`)."""
     filters = CallFilters(
         status=call_status,
