@@ -5,10 +5,9 @@ a customer's calls, tenancy (another organization's ids answer 404) and the anal
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -16,17 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from functions.api.app import create_api
 from shared.config import load_settings
-from shared.db.engine import transaction
+from shared.db import migrate
+from shared.db.engine import make_engine, transaction
 from shared.domain import CallDirection, CallOutcome, CallStatus, CallType, Role, Speaker, TranscriptEntryType
 from shared.models.audit import Actor
 from shared.models.calls import CallCreate, TranscriptEntryCreate
 from shared.models.organizations import ApiKeyCreate
 from shared.runtime import build_runtime
 from shared.services import api_keys, calls
+from tests.conftest import create_postgres_database, drop_postgres_database, postgres_server_url
 from tests.factories import make_customer, make_org
-
-if TYPE_CHECKING:
-    from tests.conftest import TestDatabase
 
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -43,9 +41,25 @@ class Harness:
     headers: dict[str, str]
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database of this module's own on each backend (the tests commit: the session-wide test
+    database stays clean for the tests that count rows across organizations)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('calls_api') / 'archer.db'}"
+    else:
+        url = create_postgres_database(postgres_server_url(), prefix="archer_calls")
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    if request.param == "postgresql":
+        drop_postgres_database(url)
+
+
 @pytest.fixture
-async def harness(database: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
-    monkeypatch.setenv("ARCHER_DATABASE_URL", database.url)
+async def harness(api_database: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+    monkeypatch.setenv("ARCHER_DATABASE_URL", api_database)
     runtime = build_runtime(load_settings())
     with transaction(runtime.sessions) as session:
         org, other = make_org(session), make_org(session)
