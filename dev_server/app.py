@@ -20,7 +20,9 @@ from dev_server.campaigns import (
     build_local_campaigns,
     server_clock,
     serving,
+    simulator_available,
 )
+from dev_server.testcalls import SimulatedTestCalls
 from functions.api.app import create_api
 from shared.config import get_settings
 from shared.runtime import Runtime, build_runtime
@@ -61,6 +63,7 @@ def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastA
     driver, campaign_runs, _ = build_local_campaigns(
         runtime, clock=server_clock(runtime.settings), agent_url=agent_url
     )
+    test_calls = SimulatedTestCalls(runtime, agent_url) if simulator_available() else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -69,11 +72,14 @@ def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastA
             if url is not None:
                 agent_url.set(url)
             yield
+            if test_calls is not None:
+                await test_calls.aclose()
         await live_events.aclose()
         await runtime.aclose()
 
     app = create_api(runtime, orchestrations=campaign_runs)
     app.router.lifespan_context = lifespan
+    app.state.test_calls = test_calls  # POST /test-calls runs simulated calls through it
     live_events = mount_live_events(app, runtime)  # Socket.IO at /socket.io
     # The voice agent: /agent/chats, /agent/ws, /agent/status (mounted apps get no lifespan; it needs none).
     app.mount("/agent", AgentHost(runtime).fastapi_app, name="agent")

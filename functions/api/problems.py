@@ -107,6 +107,9 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    from functions.api.problem_docs import install_openapi  # it documents the problems defined here
+
+    install_openapi(app)
     app.add_exception_handler(ArcherError, _archer_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -316,6 +316,13 @@ class Call(IdMixin, TimestampMixin, Base):
         sa.Index("ix_calls_organization_id_status", "organization_id", "status"),
         sa.Index("ix_calls_organization_id_outcome", "organization_id", "outcome"),
         sa.Index("ix_calls_campaign_id", "campaign_id"),
+        # The calls list filtered by tactic (and its bounded count) without scanning other tactics' calls.
+        sa.Index(
+            "ix_calls_organization_id_behavioral_tactic_id_start_time",
+            "organization_id",
+            "behavioral_tactic_id",
+            "start_time",
+        ),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -370,6 +377,13 @@ class CallTranscriptEntry(IdMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("call_id", "sequence"),
         sa.Index("idx_transcript_call_id", "call_id"),
+        # Guard interventions are rare among millions of entries: analytics counts them from this alone.
+        sa.Index(
+            "ix_call_transcript_entries_guard",
+            "call_id",
+            postgresql_where=sa.text("entry_type = 'guard'"),
+            sqlite_where=sa.text("entry_type = 'guard'"),
+        ),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -458,6 +472,7 @@ class PaymentArrangement(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("organization_id", "idempotency_key"),
         sa.Index("ix_payment_arrangements_account_id", "account_id"),
+        sa.Index("ix_payment_arrangements_call_id", "call_id"),
         sa.CheckConstraint("total_amount > 0", name="total_positive"),
         sa.CheckConstraint("installments_count >= 1", name="installments_positive"),
     )
@@ -495,6 +510,7 @@ class Payment(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("organization_id", "idempotency_key"),
         sa.Index("ix_payments_account_id", "account_id"),
+        sa.Index("ix_payments_call_id", "call_id"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
     )
 

@@ -16,7 +16,8 @@ from shared.domain import (
     Speaker,
     TranscriptEntryType,
 )
-from shared.models.common import PublicSchema, Schema
+from shared.models.common import Page, PublicSchema, Schema
+from shared.models.findings import Finding
 
 
 class CallCreate(Schema):
@@ -98,7 +99,20 @@ class TranscriptEntryPublic(PublicSchema):
 
 
 class CallDetail(CallPublic):
+    """A call with its ordered record (speech, tool calls with their masked request and response, events,
+    guard interventions: `entry_type` tells them apart) and the auditor's findings once the call has ended
+    (None while it is in progress: the auditor judges whole calls)."""
+
     transcript: list[TranscriptEntryPublic]
+    findings: list[Finding] | None = None
+
+
+class CallsPage(Page[CallPublic]):
+    """A page of calls. `count` is exact up to `COUNT_CAP` matching calls; beyond it `count` is the cap and
+    `count_capped` is true (counting a few hundred thousand rows on every page would cost more than the page
+    itself)."""
+
+    count_capped: bool = False
 
 
 class CallFilters(Schema):

@@ -22,6 +22,14 @@ class CallingWindow(Schema):
     start: time = EARLIEST_CALL
     end: time = LATEST_CALL
 
+    @field_validator("start", "end")
+    @classmethod
+    def _local_time(cls, value: time) -> time:
+        # A window is read in each consumer's own zone: an offset ("09:00Z") means nothing here.
+        if value.tzinfo is not None:
+            raise ValueError("a local time without an offset, e.g. 09:00")
+        return value
+
     @model_validator(mode="after")
     def _inside_federal_window(self) -> CallingWindow:
         if self.start < EARLIEST_CALL:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shared.db.tables import Account, ContactPreference
 from shared.domain import PreferenceKind
+from shared.models.calls import CallPublic, TranscriptEntryPublic
 from shared.models.configuration import NegotiationRules
 from shared.models.findings import CallReview
 from shared.policy.audit import AuditContext, audit_call
@@ -37,10 +38,21 @@ def _cease_effective_at(
     )
 
 
-def review_call(*, session: Session, org_id: uuid.UUID, call_id: uuid.UUID) -> CallReview:
-    """The auditor's findings for one call of the organization (NotFound for another's)."""
-    call = calls.get_call(session=session, org_id=org_id, call_id=call_id)
-    transcript = calls.list_entries(session=session, org_id=org_id, call_id=call_id)
+def review_call(
+    *,
+    session: Session,
+    org_id: uuid.UUID,
+    call_id: uuid.UUID,
+    call: CallPublic | None = None,
+    transcript: list[TranscriptEntryPublic] | None = None,
+) -> CallReview:
+    """The auditor's findings for one call of the organization (NotFound for another's). `call` and
+    `transcript`: the caller has read them already (the call detail), so they are not read twice."""
+    if call is None or call.id != call_id or call.organization_id != org_id:
+        call = calls.get_call(session=session, org_id=org_id, call_id=call_id)
+        transcript = None
+    if transcript is None:
+        transcript = calls.list_entries(session=session, org_id=org_id, call_id=call_id)
     settings = organizations.get_settings(session=session, org_id=org_id)
     organization = organizations.get_organization(session=session, org_id=org_id)
     rules: NegotiationRules | None = None

@@ -20,10 +20,10 @@ from shared.models.calls import (
     CallDetail,
     CallFilters,
     CallPublic,
+    CallsPage,
     TranscriptEntryCreate,
     TranscriptEntryPublic,
 )
-from shared.models.common import Page
 from shared.services.pagination import clamp_limit, decode_cursor, encode_cursor
 
 
@@ -229,6 +229,10 @@ def finalize_call(
     return CallPublic.model_validate(row)
 
 
+COUNT_CAP = 1_000
+"""Calls counted exactly per list request; beyond it the page says `count_capped` (see `CallsPage`)."""
+
+
 def list_calls(
     *,
     session: Session,
@@ -236,11 +240,15 @@ def list_calls(
     filters: CallFilters | None = None,
     limit: int | None = None,
     cursor: str | None = None,
-) -> Page[CallPublic]:
-    """Newest first, cursor-paginated on (start_time, id)."""
+    count_cap: int = COUNT_CAP,
+) -> CallsPage:
+    """Newest first, cursor-paginated on (start_time, id). The count stops at `count_cap` matching rows: the
+    rows are read from the (organization_id, start_time) index in a bounded subquery, so an organization
+    with 300,000 calls pays for at most `count_cap` index entries, not a full count, on every page."""
     limit = clamp_limit(limit)
     conditions = [Call.organization_id == org_id, *_filter_conditions(filters or CallFilters())]
-    count = session.scalar(sa.select(sa.func.count()).select_from(Call).where(*conditions)) or 0
+    bounded = sa.select(Call.id).where(*conditions).limit(count_cap + 1).subquery()
+    count = session.scalar(sa.select(sa.func.count()).select_from(bounded)) or 0
     query = sa.select(Call).where(*conditions)
     if cursor:
         started, row_id = decode_cursor(cursor, parts=2)
@@ -250,6 +258,8 @@ def list_calls(
             raise InvalidInput(
                 "cursor is not valid; use the next_cursor of a previous page", field="cursor"
             ) from None
+        if after.tzinfo is None:
+            raise InvalidInput("cursor is not valid; use the next_cursor of a previous page", field="cursor")
         query = query.where(
             sa.or_(Call.start_time < after, sa.and_(Call.start_time == after, Call.id < after_id))
         )
@@ -258,8 +268,11 @@ def list_calls(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].start_time.isoformat(), rows[-1].id)
-    return Page[CallPublic](
-        data=[CallPublic.model_validate(row) for row in rows], count=count, next_cursor=next_cursor
+    return CallsPage(
+        data=[CallPublic.model_validate(row) for row in rows],
+        count=min(count, count_cap),
+        count_capped=count > count_cap,
+        next_cursor=next_cursor,
     )
 
 
@@ -295,7 +308,37 @@ def list_entries(*, session: Session, org_id: uuid.UUID, call_id: uuid.UUID) -> 
 
 
 def get_call_detail(*, session: Session, org_id: uuid.UUID, call_id: uuid.UUID) -> CallDetail:
+    """The call, its ordered record and — once it has ended — the auditor's findings."""
     call = get_call(session=session, org_id=org_id, call_id=call_id)
-    return CallDetail(
-        **call.model_dump(), transcript=list_entries(session=session, org_id=org_id, call_id=call_id)
+    transcript = list_entries(session=session, org_id=org_id, call_id=call_id)
+    findings = None
+    if CallStatus(call.status).is_final or call.outcome is not None:
+        from shared.services.call_review import review_call  # call_review reads calls through this module
+
+        findings = review_call(
+            session=session, org_id=org_id, call_id=call_id, call=call, transcript=transcript
+        ).findings
+    return CallDetail(**call.model_dump(), transcript=transcript, findings=findings)
+
+
+def list_customer_calls(
+    *,
+    session: Session,
+    org_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> CallsPage:
+    """One customer's calls, newest first; NotFound when the customer is not the organization's."""
+    exists = session.scalar(
+        sa.select(Customer.id).where(Customer.organization_id == org_id, Customer.id == customer_id)
+    )
+    if exists is None:
+        raise NotFound("customer not found")
+    return list_calls(
+        session=session,
+        org_id=org_id,
+        filters=CallFilters(customer_id=customer_id),
+        limit=limit,
+        cursor=cursor,
     )

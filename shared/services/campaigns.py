@@ -884,6 +884,7 @@ def _refuse(
         at=at,
         account_id=target.account_id,
         rules=campaign_rules(session, org_id, campaign),
+        context=_audit_context(campaign, target, purpose="dial"),
     )
     if decision.allowed:
         return None
@@ -895,6 +896,17 @@ def _refuse(
         return AttemptGate(action="blocked", reasons=decision.reasons)
     target.status, target.next_attempt_at = TargetStatus.WAITING_WINDOW, decision.next_allowed_at
     return AttemptGate(action="wait", next_allowed_at=decision.next_allowed_at, reasons=decision.reasons)
+
+
+def _audit_context(campaign: Campaign, target: CampaignTarget, *, purpose: str) -> dict[str, str | None]:
+    """What the audited compliance decision was for (analytics counts `dial` refusals per campaign/tactic)."""
+    tactic = target.behavioral_tactic_id
+    return {
+        "purpose": purpose,
+        "campaign_id": str(campaign.id),
+        "campaign_target_id": str(target.id),
+        "behavioral_tactic_id": None if tactic is None else str(tactic),
+    }
 
 
 def _dial_request(campaign: Campaign, target: CampaignTarget, call: Call, key: str) -> DialRequest:
@@ -1110,6 +1122,7 @@ def _after_attempt(
             at=earliest,
             account_id=target.account_id,
             rules=campaign_rules(session, org_id, campaign),
+            context=_audit_context(campaign, target, purpose="retry"),
         )
         target.blocked_reasons = decision.reasons
         if decision.next_allowed_at is None:

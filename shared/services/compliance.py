@@ -138,10 +138,13 @@ def check_customer(
     rules: CallingRules | None = None,
     actor: Actor | None = None,
     audited: bool = True,
+    context: dict[str, str | None] | None = None,
 ) -> ComplianceDecision:
     """May `customer_id` be called at `at` on `phone_number` (default: the primary number), about
-    `account_id` (default: any of their debts)? `rules` defaults to the organization's; a campaign passes
-    its narrower ones. The decision is audited (`compliance.check`) unless `audited` is False."""
+        `account_id` (default: any of their debts)? `rules` defaults to the organization's; a campaign passes
+        its narrower ones. The decision is audited (`compliance.check`) unless `audited` is False; `context`
+    (campaign, target, tactic, `purpose`: `dial` before placing a call, `retry` when scheduling the next one)
+    is stored beside it, so analytics can count the calls compliance refused per campaign and tactic."""
     facts, primary = load_facts(session=session, org_id=org_id, customer_id=customer_id, at=at)
     if rules is None:
         rules = CallingRules.for_organization(organization_settings(session=session, org_id=org_id))
@@ -156,7 +159,7 @@ def check_customer(
             action="compliance.check",
             entity_type="customer",
             entity_id=customer_id,
-            after=decision.model_dump(mode="json"),
+            after={**decision.model_dump(mode="json"), **(context or {})},
             reason="allowed" if decision.allowed else "; ".join(decision.reasons),
         )
     return decision

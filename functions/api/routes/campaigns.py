@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from functions.api.deps import ActorDep, OperatorKey, OrgId, RuntimeDep, SessionDep, ViewerKey, durable_client
+from functions.api.problem_docs import problem_responses
 from functions.campaigns import control
 from functions.campaigns.ports import CampaignRuns, ControlAction, DurableCampaignRuns
 from shared.domain import CampaignStatus, TargetStatus
@@ -78,7 +79,7 @@ def get_campaign(campaign_id: uuid.UUID, session: SessionDep, org_id: OrgId, _ke
     return campaigns.get_campaign(session=session, org_id=org_id, campaign_id=campaign_id)
 
 
-@router.patch("/campaigns/{campaign_id}", response_model=CampaignPublic)
+@router.patch("/campaigns/{campaign_id}", response_model=CampaignPublic, responses=problem_responses(409))
 def update_campaign(
     campaign_id: uuid.UUID,
     campaign_in: CampaignUpdate,
@@ -92,7 +93,11 @@ def update_campaign(
     )
 
 
-@router.post("/campaigns/{campaign_id}/start", response_model=CampaignRunPublic)
+@router.post(
+    "/campaigns/{campaign_id}/start",
+    response_model=CampaignRunPublic,
+    responses=problem_responses(409, 503),
+)
 async def start_campaign(
     campaign_id: uuid.UUID,
     runtime: RuntimeDep,
@@ -126,7 +131,11 @@ async def _control(
     )
 
 
-@router.post("/campaigns/{campaign_id}/pause", response_model=CampaignRunPublic)
+@router.post(
+    "/campaigns/{campaign_id}/pause",
+    response_model=CampaignRunPublic,
+    responses=problem_responses(409, 503),
+)
 async def pause_campaign(
     campaign_id: uuid.UUID,
     runtime: RuntimeDep,
@@ -141,7 +150,11 @@ async def pause_campaign(
     )
 
 
-@router.post("/campaigns/{campaign_id}/resume", response_model=CampaignRunPublic)
+@router.post(
+    "/campaigns/{campaign_id}/resume",
+    response_model=CampaignRunPublic,
+    responses=problem_responses(409, 503),
+)
 async def resume_campaign(
     campaign_id: uuid.UUID,
     runtime: RuntimeDep,
@@ -156,7 +169,11 @@ async def resume_campaign(
     )
 
 
-@router.post("/campaigns/{campaign_id}/cancel", response_model=CampaignRunPublic)
+@router.post(
+    "/campaigns/{campaign_id}/cancel",
+    response_model=CampaignRunPublic,
+    responses=problem_responses(409, 503),
+)
 async def cancel_campaign(
     campaign_id: uuid.UUID,
     runtime: RuntimeDep,
@@ -201,7 +218,12 @@ def campaign_targets(
     )
 
 
-@router.get("/compliance/check", response_model=ComplianceDecision, tags=["compliance"])
+@router.get(
+    "/compliance/check",
+    response_model=ComplianceDecision,
+    tags=["compliance"],
+    responses=problem_responses(404),
+)
 def compliance_check(
     *,
     session: SessionDep,

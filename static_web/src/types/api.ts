@@ -4,6 +4,7 @@ export type AccountStatus = "active" | "in_arrangement" | "paid_in_full" | "sett
  * Who made an audited change.
  */
 export type ActorType = "api_key" | "system" | "agent" | "cli";
+export type AnalyticsGroupBy = "day" | "tactic" | "campaign";
 /**
  * What an API key may do: admins manage keys and settings, operators run calls and campaigns.
  */
@@ -125,14 +126,101 @@ export interface Actor {
   id: string | null;
 }
 /**
- * The asynchronous answering-machine result (`AnsweredBy`: human, machine_end_beep, fax, unknown, ...).
+ * One group: `key` is the ISO date (day), the tactic name or the campaign id (`none`: calls without
+ * one); `label` is what to show.
  */
-export interface AmdWebhook {
-  call_sid: string;
-  answered_by: string;
-  call_id: string | null;
-  detection_ms: number | null;
-  idempotency_token: string | null;
+export interface AnalyticsGroup {
+  key: string;
+  label: string;
+  metrics: AnalyticsMetrics;
+}
+/**
+ * Counts, dollars (decimal strings, two places) and rates (0 to 1; null when the denominator is 0).
+ */
+export interface AnalyticsMetrics {
+  /**
+   * calls placed or received (test calls excluded)
+   */
+  attempts: number;
+  /**
+   * calls a person answered (completed, not voicemail or a machine)
+   */
+  connects: number;
+  /**
+   * connects where the person engaged (not abandoned)
+   */
+  conversations: number;
+  /**
+   * calls where the customer passed identity verification
+   */
+  right_party_contacts: number;
+  /**
+   * payment arrangements confirmed on the calls (not canceled)
+   */
+  promises: number;
+  /**
+   * of those, arrangements kept
+   */
+  kept_promises: number;
+  /**
+   * of those, arrangements broken
+   */
+  broken_promises: number;
+  /**
+   * calls handed to a human (outcome transferred)
+   */
+  transfers: number;
+  /**
+   * connects the agent handled to the end without a transfer
+   */
+  contained: number;
+  /**
+   * calls the compliance engine refused to place
+   */
+  compliance_blocks: number;
+  /**
+   * agent lines the output guard held back
+   */
+  guard_interventions: number;
+  /**
+   * sum of promised arrangement totals
+   */
+  dollars_promised: string;
+  /**
+   * sum of succeeded payments of the calls
+   */
+  dollars_collected: string;
+  /**
+   * connects / attempts
+   */
+  connect_rate: number | null;
+  /**
+   * right_party_contacts / connects
+   */
+  right_party_contact_rate: number | null;
+  /**
+   * promises / right_party_contacts
+   */
+  promise_to_pay_rate: number | null;
+  /**
+   * kept / (kept + broken)
+   */
+  kept_promise_rate: number | null;
+  /**
+   * contained / connects
+   */
+  containment_rate: number | null;
+  /**
+   * transfers / connects
+   */
+  transfer_rate: number | null;
+}
+export interface AnalyticsSummary {
+  period_start: string;
+  period_end: string;
+  group_by: AnalyticsGroupBy;
+  totals: AnalyticsMetrics;
+  groups: AnalyticsGroup[];
 }
 export interface ApiKeyCreate {
   name: string;
@@ -277,6 +365,11 @@ export interface CallCreate {
     [k: string]: unknown;
   };
 }
+/**
+ * A call with its ordered record (speech, tool calls with their masked request and response, events,
+ * guard interventions: `entry_type` tells them apart) and the auditor's findings once the call has ended
+ * (None while it is in progress: the auditor judges whole calls).
+ */
 export interface CallDetail {
   id: string;
   organization_id: string;
@@ -310,6 +403,7 @@ export interface CallDetail {
   created_at: string;
   updated_at: string;
   transcript: TranscriptEntryPublic[];
+  findings: Finding[] | null;
 }
 export interface TranscriptEntryPublic {
   id: string;
@@ -326,6 +420,14 @@ export interface TranscriptEntryPublic {
     [k: string]: unknown;
   } | null;
   event_type: string | null;
+}
+/**
+ * One violation. `sequence` points at the transcript entry where it happened (None: the whole call).
+ */
+export interface Finding {
+  code: FindingCode;
+  message: string;
+  sequence: number | null;
 }
 export interface CallEnded {
   organization_id: string;
@@ -385,14 +487,6 @@ export interface CallReview {
   call_id: string;
   findings: Finding[];
 }
-/**
- * One violation. `sequence` points at the transcript entry where it happened (None: the whole call).
- */
-export interface Finding {
-  code: FindingCode;
-  message: string;
-  sequence: number | null;
-}
 export interface CallStarted {
   organization_id: string;
   at: string;
@@ -427,30 +521,6 @@ export interface CallTranscript {
   text: string;
 }
 /**
- * What a status, AMD or recording callback changed. `duplicate`: seen before (same idempotency token,
- * or an older sequence number), nothing written. `event`: to raise now (the call's first final status).
- */
-export interface CallbackResult {
-  call_id: string | null;
-  organization_id: string | null;
-  applied: boolean;
-  duplicate: boolean;
-  status: string | null;
-  event: CompletionEvent | null;
-  action: "none" | "voicemail" | "hangup";
-  say: string | null;
-}
-/**
- * `call_completed` to raise on a campaign orchestration once the callback's transaction is committed.
- */
-export interface CompletionEvent {
-  instance_id: string;
-  event_name: string;
-  payload: {
-    [k: string]: unknown;
-  };
-}
-/**
  * Local-time window for calls; an organization may narrow the federal 08:00-21:00, never widen it.
  */
 export interface CallingWindowIn {
@@ -463,6 +533,17 @@ export interface CallingWindowIn {
 export interface CallingWindow {
   start: string;
   end: string;
+}
+/**
+ * A page of calls. `count` is exact up to `COUNT_CAP` matching calls; beyond it `count` is the cap and
+ * `count_capped` is true (counting a few hundred thousand rows on every page would cost more than the page
+ * itself).
+ */
+export interface CallsPage {
+  data: CallPublic[];
+  count: number;
+  next_cursor: string | null;
+  count_capped: boolean;
 }
 export interface CampaignCreate {
   name: string;
@@ -745,12 +826,6 @@ export interface ContactPreferenceCreate {
   };
   source?: string;
 }
-/**
- * Why a preference ends (a dispute resolved, an attorney withdrawn); kept in the audit log.
- */
-export interface ContactPreferenceEnd {
-  reason?: string | null;
-}
 export interface ContactPreferencePublic {
   id: string;
   customer_id: string;
@@ -832,23 +907,6 @@ export interface PhonePublic {
   line_type: LineType;
   label: string | null;
   is_primary: boolean;
-}
-/**
- * What a CSV import did: data rows read, customers stored, and every row refused.
- */
-export interface CustomerImportReport {
-  total_rows: number;
-  created: number;
-  rejected: ImportRejection[];
-}
-/**
- * A CSV row that was not stored: its 1-based line in the file (the header is line 1), the column at
- * fault (None when the row as a whole is wrong) and why.
- */
-export interface ImportRejection {
-  line: number;
-  field: string | null;
-  reason: string;
 }
 export interface CustomerPublic {
   id: string;
@@ -1078,28 +1136,6 @@ export interface PromptCreate {
     [k: string]: string;
   };
 }
-/**
- * A prompt version rendered exactly as the agent would for a call to the customer.
- */
-export interface PromptPreview {
-  prompt_name: string;
-  prompt_version: number;
-  customer_id: string;
-  tactic_name: string | null;
-  tactic_version: number | null;
-  variables: {
-    [k: string]: string;
-  };
-  rendered: string;
-}
-/**
- * Whom to render the prompt for: a customer of the organization, and the tactic (default: the one a
- * call without an assigned tactic gets).
- */
-export interface PromptPreviewRequest {
-  customer_id: string;
-  tactic_name?: string | null;
-}
 export interface PromptPublic {
   id: string;
   name: string;
@@ -1119,18 +1155,6 @@ export interface PromptUpdate {
     [k: string]: string;
   } | null;
   is_active?: boolean | null;
-}
-/**
- * A recording's status (`completed` carries its SID, URL and duration).
- */
-export interface RecordingWebhook {
-  call_sid: string;
-  recording_sid: string;
-  recording_status: string;
-  recording_url: string | null;
-  duration_seconds: number | null;
-  call_id: string | null;
-  idempotency_token: string | null;
 }
 /**
  * What one organization's purge removed: transcript entries (speech, tool payloads, events) and
@@ -1165,19 +1189,6 @@ export interface SessionState {
   outcome: CallOutcome | null;
   card_capture: boolean;
   updated_at: string;
-}
-/**
- * A call progress event. `sequence_number` orders the events of one call (Twilio may deliver them out
- * of order); `idempotency_token` is Twilio's `I-Twilio-Idempotency-Token` header (the same on a retry).
- */
-export interface StatusWebhook {
-  call_sid: string;
-  call_status: string;
-  call_id: string | null;
-  sequence_number: number | null;
-  duration_seconds: number | null;
-  answered_by: string | null;
-  idempotency_token: string | null;
 }
 export interface TacticConfigIn {
   urgency_level: number;
@@ -1253,6 +1264,25 @@ export interface TargetOutcome {
   reasons: string[];
 }
 /**
+ * `persona`: who the simulated customer plays (see the 422 for the list); `customer_id`: whose account
+ * the call is about (default: the organization's first customer); `tactic_name`: the tactic to use
+ * (default: the agent's choice); `phone_number`: the number Twilio dials (default: the customer's).
+ */
+export interface TestCallCreate {
+  persona: string;
+  customer_id?: string | null;
+  tactic_name?: string | null;
+  phone_number?: string | null;
+}
+export interface TestCallPublic {
+  call_id: string;
+  mode: "simulated" | "twilio";
+  status: CallStatus;
+  persona: string;
+  customer_id: string | null;
+  tactic_name: string | null;
+}
+/**
  * One thing that happened on a call. Text and tool payloads must already be masked by the caller
  * (the agent's recorder masks card digits and security codes before anything is stored).
  */
@@ -1269,32 +1299,6 @@ export interface TranscriptEntryCreate {
   } | null;
   event_type?: string | null;
   timestamp?: string | null;
-}
-/**
- * What the voice webhook answers: bridge the caller to the agent (`sip_uri` carries the call id),
- * transfer them to a person, or say `say` (a short message, no debt wording) and hang up.
- */
-export interface VoiceAnswer {
-  action: "bridge" | "transfer" | "hangup";
-  call_id: string | null;
-  organization_id: string | null;
-  sip_uri: string | null;
-  transfer_number: string | null;
-  say: string | null;
-  record: boolean;
-  reasons: string[];
-}
-/**
- * Twilio asks what to do with a call: an outbound call just answered (`call_id` in the URL) or an
- * inbound call-back (`from_number` is the caller id, `to_number` the organization's number).
- */
-export interface VoiceWebhook {
-  call_sid: string;
-  call_id: string | null;
-  from_number: string | null;
-  to_number: string | null;
-  direction: string | null;
-  call_status: string | null;
 }
 /**
  * The targets due now (at most the free room in the run's window), or why there are none: the run was

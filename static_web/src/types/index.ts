@@ -1,6 +1,5 @@
-// The UI's view of the API contract: the generated types (api.ts, from shared/models) plus the few shapes
-// that are not pydantic models there (the generic page) and those of endpoints whose models have not landed
-// in shared/models yet (marked PENDING: replace with the generated type once `make types` emits it).
+// The UI's view of the API contract: the generated types (api.ts, from shared/models by `make types`) plus the
+// few shapes that are not pydantic models there (the generic page, the compliance check's subset).
 export * from "./api";
 
 /** A page of a list: `{data, count, next_cursor}` (shared/models/common.py `Page[T]`). */
@@ -10,59 +9,7 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-// PENDING (issue 4: API) — mirrors shared/models on the API helper's branch.
-export interface AnalyticsMetrics {
-  attempts: number;
-  connects: number;
-  conversations: number;
-  right_party_contacts: number;
-  promises: number;
-  kept_promises: number;
-  broken_promises: number;
-  transfers: number;
-  contained: number;
-  compliance_blocks: number;
-  guard_interventions: number;
-  dollars_promised: string;
-  dollars_collected: string;
-  connect_rate: number | null;
-  right_party_contact_rate: number | null;
-  promise_to_pay_rate: number | null;
-  kept_promise_rate: number | null;
-  containment_rate: number | null;
-  transfer_rate: number | null;
-}
-
-export interface AnalyticsGroup {
-  key: string;
-  label: string;
-  metrics: AnalyticsMetrics;
-}
-
-export interface AnalyticsSummary {
-  period_start: string;
-  period_end: string;
-  group_by: "day" | "tactic" | "campaign";
-  totals: AnalyticsMetrics;
-  groups: AnalyticsGroup[];
-}
-
-export interface TestCallCreate {
-  persona: string;
-  customer_id?: string | null;
-  tactic_name?: string | null;
-  phone_number?: string | null;
-}
-
-export interface TestCallPublic {
-  call_id: string;
-  mode: "simulated" | "twilio";
-  status: string;
-  persona: string;
-  customer_id: string | null;
-  tactic_name: string | null;
-}
-
+/** What the UI reads of `GET /compliance/check` (shared/models/compliance.py `ComplianceDecision`). */
 export interface ComplianceCheck {
   allowed: boolean;
   reasons: string[];
