@@ -126,6 +126,16 @@ export interface Actor {
   id: string | null;
 }
 /**
+ * The asynchronous answering-machine result (`AnsweredBy`: human, machine_end_beep, fax, unknown, ...).
+ */
+export interface AmdWebhook {
+  call_sid: string;
+  answered_by: string;
+  call_id: string | null;
+  detection_ms: number | null;
+  idempotency_token: string | null;
+}
+/**
  * One group: `key` is the ISO date (day), the tactic name or the campaign id (`none`: calls without
  * one); `label` is what to show.
  */
@@ -521,6 +531,30 @@ export interface CallTranscript {
   text: string;
 }
 /**
+ * What a status, AMD or recording callback changed. `duplicate`: seen before (same idempotency token,
+ * or an older sequence number), nothing written. `event`: to raise now (the call's first final status).
+ */
+export interface CallbackResult {
+  call_id: string | null;
+  organization_id: string | null;
+  applied: boolean;
+  duplicate: boolean;
+  status: string | null;
+  event: CompletionEvent | null;
+  action: "none" | "voicemail" | "hangup";
+  say: string | null;
+}
+/**
+ * `call_completed` to raise on a campaign orchestration once the callback's transaction is committed.
+ */
+export interface CompletionEvent {
+  instance_id: string;
+  event_name: string;
+  payload: {
+    [k: string]: unknown;
+  };
+}
+/**
  * Local-time window for calls; an organization may narrow the federal 08:00-21:00, never widen it.
  */
 export interface CallingWindowIn {
@@ -826,6 +860,12 @@ export interface ContactPreferenceCreate {
   };
   source?: string;
 }
+/**
+ * Why a preference ends (a dispute resolved, an attorney withdrawn); kept in the audit log.
+ */
+export interface ContactPreferenceEnd {
+  reason?: string | null;
+}
 export interface ContactPreferencePublic {
   id: string;
   customer_id: string;
@@ -907,6 +947,23 @@ export interface PhonePublic {
   line_type: LineType;
   label: string | null;
   is_primary: boolean;
+}
+/**
+ * What a CSV import did: data rows read, customers stored, and every row refused.
+ */
+export interface CustomerImportReport {
+  total_rows: number;
+  created: number;
+  rejected: ImportRejection[];
+}
+/**
+ * A CSV row that was not stored: its 1-based line in the file (the header is line 1), the column at
+ * fault (None when the row as a whole is wrong) and why.
+ */
+export interface ImportRejection {
+  line: number;
+  field: string | null;
+  reason: string;
 }
 export interface CustomerPublic {
   id: string;
@@ -1136,6 +1193,28 @@ export interface PromptCreate {
     [k: string]: string;
   };
 }
+/**
+ * A prompt version rendered exactly as the agent would for a call to the customer.
+ */
+export interface PromptPreview {
+  prompt_name: string;
+  prompt_version: number;
+  customer_id: string;
+  tactic_name: string | null;
+  tactic_version: number | null;
+  variables: {
+    [k: string]: string;
+  };
+  rendered: string;
+}
+/**
+ * Whom to render the prompt for: a customer of the organization, and the tactic (default: the one a
+ * call without an assigned tactic gets).
+ */
+export interface PromptPreviewRequest {
+  customer_id: string;
+  tactic_name?: string | null;
+}
 export interface PromptPublic {
   id: string;
   name: string;
@@ -1155,6 +1234,18 @@ export interface PromptUpdate {
     [k: string]: string;
   } | null;
   is_active?: boolean | null;
+}
+/**
+ * A recording's status (`completed` carries its SID, URL and duration).
+ */
+export interface RecordingWebhook {
+  call_sid: string;
+  recording_sid: string;
+  recording_status: string;
+  recording_url: string | null;
+  duration_seconds: number | null;
+  call_id: string | null;
+  idempotency_token: string | null;
 }
 /**
  * What one organization's purge removed: transcript entries (speech, tool payloads, events) and
@@ -1189,6 +1280,19 @@ export interface SessionState {
   outcome: CallOutcome | null;
   card_capture: boolean;
   updated_at: string;
+}
+/**
+ * A call progress event. `sequence_number` orders the events of one call (Twilio may deliver them out
+ * of order); `idempotency_token` is Twilio's `I-Twilio-Idempotency-Token` header (the same on a retry).
+ */
+export interface StatusWebhook {
+  call_sid: string;
+  call_status: string;
+  call_id: string | null;
+  sequence_number: number | null;
+  duration_seconds: number | null;
+  answered_by: string | null;
+  idempotency_token: string | null;
 }
 export interface TacticConfigIn {
   urgency_level: number;
@@ -1299,6 +1403,32 @@ export interface TranscriptEntryCreate {
   } | null;
   event_type?: string | null;
   timestamp?: string | null;
+}
+/**
+ * What the voice webhook answers: bridge the caller to the agent (`sip_uri` carries the call id),
+ * transfer them to a person, or say `say` (a short message, no debt wording) and hang up.
+ */
+export interface VoiceAnswer {
+  action: "bridge" | "transfer" | "hangup";
+  call_id: string | null;
+  organization_id: string | null;
+  sip_uri: string | null;
+  transfer_number: string | null;
+  say: string | null;
+  record: boolean;
+  reasons: string[];
+}
+/**
+ * Twilio asks what to do with a call: an outbound call just answered (`call_id` in the URL) or an
+ * inbound call-back (`from_number` is the caller id, `to_number` the organization's number).
+ */
+export interface VoiceWebhook {
+  call_sid: string;
+  call_id: string | null;
+  from_number: string | null;
+  to_number: string | null;
+  direction: string | null;
+  call_status: string | null;
 }
 /**
  * The targets due now (at most the free room in the run's window), or why there are none: the run was
