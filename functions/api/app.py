@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from functions.api import problems
+from functions.api import deps, problems
 from functions.api.routes import (
     analytics,
     calls,
@@ -38,6 +38,8 @@ def create_api(runtime: Runtime, *, orchestrations: Any = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.session_closer = deps.session_closer(runtime)
+    app.state.db_slots = deps.db_slots(runtime)
     app.state.orchestrations = orchestrations
     problems.install(app)
     v1 = APIRouter(prefix=API_PREFIX)

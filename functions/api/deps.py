@@ -3,9 +3,12 @@ response is sent), the authenticated API key, its organization, and role checks.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextvars import ContextVar
 from typing import Annotated, Any
 
@@ -36,10 +39,64 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back when it raises."""
-    with runtime.sessions() as session, session.begin():
-        yield session
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back when it raises.
+
+    A request keeps its pooled connection from its first query until this commit, and FastAPI serializes the
+    response of a sync route on a request thread in between. Were every connection held by requests waiting
+    for a thread while every thread waited for a connection, nothing would move until the pool timed out
+    (seen under load: 40 threads, 15 connections). So the requests holding a session are limited, on the
+    event loop and before any thread is taken, to one fewer than the pool can lend (`app.state.db_slots`):
+    a connection is always left for the threads that check one out briefly (the API-key check, steps a route
+    commits on its own), and those give it back without waiting on anything. The commit runs on the app's
+    own executor (`app.state.session_closer`), so it never queues behind request threads either."""
+    slots: asyncio.Semaphore | None = request.app.state.db_slots
+    closer: Executor = request.app.state.session_closer
+    loop = asyncio.get_running_loop()
+    if slots is not None:
+        await slots.acquire()
+    try:
+        session = runtime.sessions()
+        try:
+            yield session
+        except BaseException:
+            await loop.run_in_executor(closer, functools.partial(_finish, session, commit=False))
+            raise
+        await loop.run_in_executor(closer, functools.partial(_finish, session, commit=True))
+    finally:
+        if slots is not None:
+            slots.release()
+
+
+def pool_capacity(runtime: Runtime) -> int | None:
+    """How many connections the engine's pool can lend at once (None: no fixed limit)."""
+    pool = runtime.engine.pool
+    size = getattr(pool, "size", None)
+    overflow = getattr(pool, "_max_overflow", None)
+    if size is None or overflow is None or overflow < 0:
+        return None
+    return int(size()) + int(overflow)
+
+
+def db_slots(runtime: Runtime) -> asyncio.Semaphore | None:
+    """The limit on requests holding a session: the pool's capacity less one (see `get_session`)."""
+    capacity = pool_capacity(runtime)
+    return asyncio.Semaphore(max(capacity - 1, 1)) if capacity is not None else None
+
+
+def session_closer(runtime: Runtime) -> ThreadPoolExecutor:
+    """The executor `get_session` commits on: one thread per connection the engine's pool can lend."""
+    return ThreadPoolExecutor(max_workers=pool_capacity(runtime) or 8, thread_name_prefix="archer-db-commit")
 
 
 # scope="function": the commit happens before the response is sent, so a 2xx means the data is stored.

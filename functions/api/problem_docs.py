@@ -63,7 +63,8 @@ def _declare(responses: dict[str, Any], status: int) -> None:
 
 def document_problems(document: dict[str, Any]) -> dict[str, Any]:
     """Make the OpenAPI document say what every route answers on error: each 4xx/5xx response is
-    `application/problem+json` (a Problem), every operation behind the API key declares 401 and 403, every
+    `application/problem+json` (a Problem), every operation behind the API key declares 401, 403 and 429,
+    every write 409, every
     operation with a path parameter 404, every one with parameters or a body 422 (the problem the
     validation handler answers, not FastAPI's default HTTPValidationError) and every one with a body 400
     (a body that cannot be parsed)."""
@@ -83,6 +84,9 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
             if operation.get("security"):
                 _declare(responses, 401)
                 _declare(responses, 403)
+                _declare(responses, 429)  # the per-key rate limit
+            if method != "get":
+                _declare(responses, 409)  # a write can meet a unique name, a newer version or a run's state
             if "{" in path:
                 _declare(responses, 404)
             if operation.get("parameters") or operation.get("requestBody"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -14,13 +15,19 @@ from shared.models.common import PhoneNumber, PublicSchema, Schema
 # Federal baseline (FDCPA 805(a)(1)): no calls before 8 a.m. or after 9 p.m. in the consumer's local time.
 EARLIEST_CALL = time(8, 0)
 LATEST_CALL = time(21, 0)
+_LOCAL_TIME_SCHEMA: dict[str, Any] = {
+    "format": "partial-time",
+    "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
+    "examples": ["08:00", "20:30"],
+}
 
 
 class CallingWindow(Schema):
     """Local-time window for calls; an organization may narrow the federal 08:00-21:00, never widen it."""
 
-    start: time = EARLIEST_CALL
-    end: time = LATEST_CALL
+    # JSON Schema's "time" format is RFC 3339's, which requires an offset; these are wall-clock times.
+    start: time = Field(default=EARLIEST_CALL, json_schema_extra=_LOCAL_TIME_SCHEMA)
+    end: time = Field(default=LATEST_CALL, json_schema_extra=_LOCAL_TIME_SCHEMA)
 
     @field_validator("start", "end")
     @classmethod

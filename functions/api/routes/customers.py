@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from functions.api.deps import ActorDep, OperatorKey, OrgId, SessionDep, ViewerKey
+from functions.api.problem_docs import problem_responses
 from shared.errors import InvalidInput
 from shared.models.common import Page
 from shared.models.customers import (
@@ -105,6 +106,7 @@ async def _upload(request: Request) -> bytes:
 @router.post(
     "/customers/import",
     response_model=CustomerImportReport,
+    responses=problem_responses(413),
     openapi_extra={
         "requestBody": {
             "required": True,
