@@ -34,16 +34,26 @@ API = "/api/v1"
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def api_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a migrated database of each backend, for committed data (dropped at the end)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'archer.db'}"
+    with migrated_database(request.param, tmp_path_factory, "archer_api") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def migrated_database(backend: str, tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[str]:
+    """A new database of `backend` ("sqlite" or "postgresql") named after `name`, migrated to head; a
+    PostgreSQL one is dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'archer.db'}"
     else:
-        url = create_postgres_database(postgres_server_url(), prefix="archer_api")
+        url = create_postgres_database(postgres_server_url(), prefix=name)
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    yield url
-    if request.param == "postgresql":
-        drop_postgres_database(url)
+    try:
+        yield url
+    finally:
+        if backend == "postgresql":
+            drop_postgres_database(url)
 
 
 @dataclass

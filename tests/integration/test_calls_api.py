@@ -15,15 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from functions.api.app import create_api
 from shared.config import load_settings
-from shared.db import migrate
-from shared.db.engine import make_engine, transaction
+from shared.db.engine import transaction
 from shared.domain import CallDirection, CallOutcome, CallStatus, CallType, Role, Speaker, TranscriptEntryType
 from shared.models.audit import Actor
 from shared.models.calls import CallCreate, TranscriptEntryCreate
 from shared.models.organizations import ApiKeyCreate
 from shared.runtime import build_runtime
 from shared.services import api_keys, calls
-from tests.conftest import create_postgres_database, drop_postgres_database, postgres_server_url
+from tests.api_support import migrated_database
 from tests.factories import make_customer, make_org
 
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -45,16 +44,8 @@ class Harness:
 def api_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database of this module's own on each backend (the tests commit: the session-wide test
     database stays clean for the tests that count rows across organizations)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('calls_api') / 'archer.db'}"
-    else:
-        url = create_postgres_database(postgres_server_url(), prefix="archer_calls")
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    yield url
-    if request.param == "postgresql":
-        drop_postgres_database(url)
+    with migrated_database(request.param, tmp_path_factory, "archer_calls") as url:
+        yield url
 
 
 @pytest.fixture
