@@ -107,6 +107,19 @@ resource minimumTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@20
   ]
 }
 
+// Extensions the migrations create must be allow-listed: pg_trgm backs the customer name search index.
+resource allowExtensions 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: server
+  name: 'azure.extensions'
+  properties: {
+    value: 'PG_TRGM'
+    source: 'user-override'
+  }
+  dependsOn: [
+    minimumTls
+  ]
+}
+
 resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
   parent: server
   name: databaseName

@@ -112,6 +112,16 @@ class Customer(IdMixin, TimestampMixin, Base):
     )
 
 
+# Name search is a case-insensitive substring match: trigrams let PostgreSQL answer it from an index (pg_trgm;
+# on Azure allow-listed by the Bicep's `azure.extensions`). SQLite scans, which is fine at local sizes.
+sa.Index(
+    "ix_customers_name_trigram",
+    sa.func.lower(Customer.name).label("name_lower"),
+    postgresql_using="gin",
+    postgresql_ops={"name_lower": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+
+
 class CustomerPhone(IdMixin, TimestampMixin, Base):
     """Every number a customer can be reached on; each one adds a candidate time zone for the call window."""
 
