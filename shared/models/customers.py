@@ -10,7 +10,16 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from shared.domain import AccountStatus, LineType, PreferenceKind
-from shared.models.common import Last4, MoneyAmount, PhoneNumber, PostalCode, PublicSchema, Schema, StateCode
+from shared.models.common import (
+    Last4,
+    MoneyAmount,
+    Page,
+    PhoneNumber,
+    PostalCode,
+    PublicSchema,
+    Schema,
+    StateCode,
+)
 
 
 class PhoneIn(Schema):
@@ -125,6 +134,13 @@ class CustomerPublic(PublicSchema):
     legal_hold: bool
     created_at: datetime
     updated_at: datetime
+
+
+class CustomersPage(Page[CustomerPublic]):
+    """A page of customers. `count` is exact up to 1,000 matches; beyond it `count` is the cap and
+    `count_capped` is true (a broad name fragment matches thousands)."""
+
+    count_capped: bool = False
 
 
 class CustomerDetail(CustomerPublic):

@@ -24,7 +24,7 @@ from shared.models.calls import (
     TranscriptEntryCreate,
     TranscriptEntryPublic,
 )
-from shared.services.pagination import clamp_limit, decode_cursor, encode_cursor
+from shared.services.pagination import COUNT_CAP, capped_count, clamp_limit, decode_cursor, encode_cursor
 
 
 def _get_row(session: Session, org_id: uuid.UUID, call_id: uuid.UUID) -> Call:
@@ -229,10 +229,6 @@ def finalize_call(
     return CallPublic.model_validate(row)
 
 
-COUNT_CAP = 1_000
-"""Calls counted exactly per list request; beyond it the page says `count_capped` (see `CallsPage`)."""
-
-
 def list_calls(
     *,
     session: Session,
@@ -247,8 +243,7 @@ def list_calls(
     with 300,000 calls pays for at most `count_cap` index entries, not a full count, on every page."""
     limit = clamp_limit(limit)
     conditions = [Call.organization_id == org_id, *_filter_conditions(filters or CallFilters())]
-    bounded = sa.select(Call.id).where(*conditions).limit(count_cap + 1).subquery()
-    count = session.scalar(sa.select(sa.func.count()).select_from(bounded)) or 0
+    count, capped = capped_count(session, sa.select(Call.id).where(*conditions), count_cap)
     query = sa.select(Call).where(*conditions)
     if cursor:
         started, row_id = decode_cursor(cursor, parts=2)
@@ -270,8 +265,8 @@ def list_calls(
         next_cursor = encode_cursor(rows[-1].start_time.isoformat(), rows[-1].id)
     return CallsPage(
         data=[CallPublic.model_validate(row) for row in rows],
-        count=min(count, count_cap),
-        count_capped=count > count_cap,
+        count=count,
+        count_capped=capped,
         next_cursor=next_cursor,
     )
 

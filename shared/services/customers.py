@@ -17,7 +17,7 @@ from shared.db.tables import Account, Customer, CustomerPhone, Payment
 from shared.domain import AccountStatus, LineType
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.models.audit import Actor
-from shared.models.common import Page, normalize_phone
+from shared.models.common import normalize_phone
 from shared.models.customers import (
     AccountCreate,
     AccountPublic,
@@ -25,13 +25,14 @@ from shared.models.customers import (
     CustomerCreate,
     CustomerDetail,
     CustomerPublic,
+    CustomersPage,
     CustomerUpdate,
     PhoneIn,
     PhonePublic,
 )
 from shared.policy.zones import zone_for_postal_code
 from shared.services import audit
-from shared.services.pagination import clamp_limit, decode_cursor, encode_cursor
+from shared.services.pagination import capped_count, clamp_limit, decode_cursor, encode_cursor
 
 _OPEN_STATUSES = (AccountStatus.ACTIVE, AccountStatus.IN_ARRANGEMENT)
 
@@ -219,16 +220,17 @@ def list_customers(
     segment: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
-) -> Page[CustomerPublic]:
+) -> CustomersPage:
     """Customers by name, cursor-paginated. `query` matches a name (case-insensitive substring), a phone
-    number (any of the customer's numbers, any format), an account's last 4 digits or an external ref."""
+    number (any of the customer's numbers, any format), an account's last 4 digits or an external ref. The
+    count is exact up to 1,000 matches (`count_capped` beyond)."""
     limit = clamp_limit(limit)
     filters: list[sa.ColumnElement[bool]] = [Customer.organization_id == org_id]
     if segment:
         filters.append(Customer.segment == segment)
     if query:
         filters.append(_search_filter(org_id, query))
-    count = session.scalar(sa.select(sa.func.count()).select_from(Customer).where(*filters)) or 0
+    count, capped = capped_count(session, sa.select(Customer.id).where(*filters))
     statement = sa.select(Customer).where(*filters)
     if cursor:
         name, row_id = decode_cursor(cursor, parts=2)
@@ -246,25 +248,32 @@ def list_customers(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].name, rows[-1].id)
-    return Page[CustomerPublic](
-        data=[CustomerPublic.model_validate(row) for row in rows], count=count, next_cursor=next_cursor
+    return CustomersPage(
+        data=[CustomerPublic.model_validate(row) for row in rows],
+        count=count,
+        count_capped=capped,
+        next_cursor=next_cursor,
     )
 
 
+_NUMBER_CHARACTERS = frozenset("0123456789+-(). ")
+
+
 def _search_filter(org_id: uuid.UUID, query: str) -> sa.ColumnElement[bool]:
-    """The customers `query` finds, as one `id IN (… UNION …)`: each way of matching is its own indexed
-    lookup (the name's trigram index on PostgreSQL, the external ref, an account's last 4, any of the
-    customer's numbers), where one OR across them would make the database read every customer."""
+    """What `query` finds, each way of matching answered by an index. Text with a letter is a name
+    fragment (the name's trigram index on PostgreSQL) or an external ref — both on the customers table, so
+    the database ORs two index scans. Text of digits and phone punctuation is an external ref, an account's
+    last 4 or any of the customer's numbers: a UNION of three small indexed lookups. (A name has no digits
+    and a number no letters, so neither kind needs the other's lookups.)"""
     text = query.strip()
     if len(text) > 100:
         raise InvalidInput("search text is longer than 100 characters", field="q")
+    if not text or not set(text) <= _NUMBER_CHARACTERS:
+        pattern = "%" + text.lower().replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        return sa.or_(sa.func.lower(Customer.name).like(pattern, escape="/"), Customer.external_ref == text)
     digits = "".join(ch for ch in text if ch.isdigit())
-    pattern = "%" + text.lower().replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
     matches: list[sa.Select[uuid.UUID]] = [
-        sa.select(Customer.id).where(
-            Customer.organization_id == org_id, sa.func.lower(Customer.name).like(pattern, escape="/")
-        ),
-        sa.select(Customer.id).where(Customer.organization_id == org_id, Customer.external_ref == text),
+        sa.select(Customer.id).where(Customer.organization_id == org_id, Customer.external_ref == text)
     ]
     if len(digits) == 4 and digits == text:
         matches.append(

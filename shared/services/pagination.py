@@ -7,10 +7,16 @@ import base64
 import json
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from shared.errors import InvalidInput
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+COUNT_CAP = 1_000
+"""Rows a list counts exactly per request; beyond it the page says `count_capped` (counting every match of a
+broad filter on every page would cost more than the page itself)."""
 
 
 def encode_cursor(*values: Any) -> str:
@@ -37,3 +43,11 @@ def clamp_limit(limit: int | None) -> int:
     if limit < 1 or limit > MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     return limit
+
+
+def capped_count(session: Session, matching: sa.Select[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows `matching` selects, counted up to `cap` (a bounded subquery, so the database stops
+    there): `(count, capped)`."""
+    bounded = matching.limit(cap + 1).subquery()
+    count = session.scalar(sa.select(sa.func.count()).select_from(bounded)) or 0
+    return min(count, cap), count > cap

@@ -24,7 +24,7 @@ from shared.models.customers import (
     CustomerCreate,
     CustomerDetail,
     CustomerImportReport,
-    CustomerPublic,
+    CustomersPage,
     CustomerUpdate,
 )
 from shared.services import contact_preferences, customer_import, customers
@@ -46,7 +46,7 @@ _IMPORT_EXAMPLE = (
 )
 
 
-@router.get("/customers", response_model=Page[CustomerPublic])
+@router.get("/customers", response_model=CustomersPage)
 def list_customers(
     *,
     session: SessionDep,
