@@ -151,6 +151,7 @@ class Account(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("organization_id", "external_ref"),
         sa.Index("ix_accounts_organization_id_days_past_due", "organization_id", "days_past_due"),
+        sa.Index("ix_accounts_organization_id_account_last_4", "organization_id", "account_last_4"),  # search
         sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
         sa.CheckConstraint("past_due_amount >= 0", name="past_due_not_negative"),
         sa.CheckConstraint("days_past_due >= 0", name="days_past_due_not_negative"),

@@ -1,5 +1,5 @@
-"""customer name search from a trigram index (PostgreSQL): `GET /customers?q=` matches a substring of the name
-case-insensitively, which a b-tree cannot answer; pg_trgm's GIN index can.
+"""customer search from indexes: `GET /customers?q=` matches a substring of the name case-insensitively, which
+a b-tree cannot answer and pg_trgm's GIN index can (PostgreSQL); and an account's last 4 digits.
 
 Revision ID: 7c1e9a2f4b3d
 Revises: 2bd583c1c7d3
@@ -17,6 +17,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_accounts_organization_id_account_last_4",
+        "accounts",
+        ["organization_id", "account_last_4"],
+        unique=False,
+    )
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -26,6 +32,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_accounts_organization_id_account_last_4", table_name="accounts")
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP INDEX IF EXISTS ix_customers_name_trigram")
