@@ -18,8 +18,8 @@ def main() -> int:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     import uvicorn
 
-    from agent_host.app import create_app, tune_gc
-    from shared.runtime import build_runtime
+    from agent_host.app import create_app
+    from shared.runtime import build_runtime, tune_gc
 
     host = os.environ.get("HOST", "0.0.0.0")  # noqa: S104 - a container listens on every interface
     port = int(os.environ.get("PORT", "8000"))

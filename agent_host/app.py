@@ -12,7 +12,6 @@ with the runtime."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -111,14 +110,6 @@ class AgentHost:
             )
             set_span_attributes(call_id=context.call_id, organization_id=context.org_id)
             return replace(context, traceparent=traceparent or current_traceparent())
-
-
-def tune_gc() -> None:
-    """For a long-running host: move everything allocated at startup out of the collector's sight and
-    collect the young generation less often — full collections over a large heap pause every call."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
 
 
 def create_app(runtime: Runtime | None = None, *, gateway: PaymentGateway | None = None) -> FastAPI:

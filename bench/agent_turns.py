@@ -59,8 +59,8 @@ def serve(kind: str, database_url: str) -> None:
     configure_logging(level="WARNING")
     samples: list[float] = []
     if kind == "agent":
-        from agent_host.app import create_app, tune_gc
-        from shared.runtime import build_runtime
+        from agent_host.app import create_app
+        from shared.runtime import build_runtime, tune_gc
 
         time_agent_logic(samples)
 

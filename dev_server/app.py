@@ -25,7 +25,7 @@ from dev_server.campaigns import (
 from dev_server.testcalls import SimulatedTestCalls
 from functions.api.app import create_api
 from shared.config import get_settings
-from shared.runtime import Runtime, build_runtime
+from shared.runtime import Runtime, build_runtime, tune_gc
 from shared.telemetry import configure_telemetry
 
 UI_DIST = Path(__file__).resolve().parent.parent / "static_web" / "dist"
@@ -91,4 +91,11 @@ def create_app(runtime: Runtime | None = None, ui_dist: Path = UI_DIST) -> FastA
         def placeholder() -> HTMLResponse:
             return HTMLResponse(PLACEHOLDER)
 
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """The app `archer serve` runs: `create_app`, then the collector tuned for a long-running server."""
+    app = create_app()
+    tune_gc()
     return app

@@ -18,7 +18,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     uvicorn.run(
-        "dev_server.app:create_app",
+        "dev_server.app:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -12,7 +12,7 @@ import azure.functions as func
 from functions.api.app import create_api
 from functions.api.deps import durable_client
 from shared.config import get_settings
-from shared.runtime import build_runtime
+from shared.runtime import build_runtime, tune_gc
 from shared.telemetry import configure_logging, configure_telemetry
 
 bp = df.Blueprint()
@@ -25,7 +25,10 @@ def asgi_app() -> func.AsgiMiddleware:
     configure_logging(level=settings.log_level, fmt="json")
     # Before the runtime, whose database engine is traced only when telemetry is on by then.
     configure_telemetry(settings, service_name="archer-api")
-    return func.AsgiMiddleware(create_api(build_runtime(settings)))
+    middleware = func.AsgiMiddleware(create_api(build_runtime(settings)))
+    if settings.is_production:
+        tune_gc()  # a worker serves for hours: keep full collections off the startup heap
+    return middleware
 
 
 @bp.route(
