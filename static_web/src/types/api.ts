@@ -998,6 +998,16 @@ export interface CustomerUpdate {
   language?: string | null;
   legal_hold?: boolean | null;
 }
+/**
+ * A page of customers. `count` is exact up to 1,000 matches; beyond it `count` is the cap and
+ * `count_capped` is true (a broad name fragment matches thousands).
+ */
+export interface CustomersPage {
+  data: CustomerPublic[];
+  count: number;
+  next_cursor: string | null;
+  count_capped: boolean;
+}
 export interface DialReceipt {
   call_sid: string | null;
   status: CallStatus;
