@@ -127,6 +127,29 @@ def _find_call(session: Session, *, call_id: uuid.UUID | None, call_sid: str) ->
     return row
 
 
+def _audit_call(
+    session: Session,
+    row: Call,
+    action: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """Audit what a Twilio webhook did to a call (the actor is the system)."""
+    audit.record(
+        session=session,
+        org_id=row.organization_id,
+        actor=_ACTOR,
+        action=action,
+        entity_type="call",
+        entity_id=row.id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
 def _metadata(row: Call) -> dict[str, Any]:
     return dict(row.call_metadata or {})
 
@@ -244,13 +267,10 @@ def _answer_outbound(
         ]
         if blocking:
             _set_metadata(row, voice_refused=blocking)
-            audit.record(
-                session=session,
-                org_id=row.organization_id,
-                actor=_ACTOR,
-                action="call.refused_on_answer",
-                entity_type="call",
-                entity_id=row.id,
+            _audit_call(
+                session,
+                row,
+                "call.refused_on_answer",
                 after={"reasons": blocking},
                 reason="; ".join(blocking),
             )
@@ -396,13 +416,10 @@ def record_status(*, session: Session, webhook: StatusWebhook, at: datetime) -> 
     )
     if _metadata(row).get(ORCHESTRATION_INSTANCE_KEY):
         _set_metadata(row, **{COMPLETION_KEY: "due"})
-    audit.record(
-        session=session,
-        org_id=row.organization_id,
-        actor=_ACTOR,
-        action="call.status",
-        entity_type="call",
-        entity_id=row.id,
+    _audit_call(
+        session,
+        row,
+        "call.status",
         before=before,
         after={
             "status": status.value,
@@ -447,13 +464,10 @@ def record_amd(*, session: Session, webhook: AmdWebhook, at: datetime) -> Callba
             action, say = "voicemail", _voicemail_text(session, row.organization_id)
     elif webhook.answered_by == "fax" and not CallStatus(row.status).is_final:
         action = "hangup"
-    audit.record(
-        session=session,
-        org_id=row.organization_id,
-        actor=_ACTOR,
-        action="call.answered_by",
-        entity_type="call",
-        entity_id=row.id,
+    _audit_call(
+        session,
+        row,
+        "call.answered_by",
         after={"answered_by": webhook.answered_by, "action": action},
         reason="twilio answering-machine detection",
     )
@@ -491,13 +505,10 @@ def record_recording(*, session: Session, webhook: RecordingWebhook, at: datetim
     row.recording_sid = webhook.recording_sid
     row.recording_url = webhook.recording_url
     row.recording_duration_seconds = webhook.duration_seconds
-    audit.record(
-        session=session,
-        org_id=row.organization_id,
-        actor=_ACTOR,
-        action="call.recording",
-        entity_type="call",
-        entity_id=row.id,
+    _audit_call(
+        session,
+        row,
+        "call.recording",
         before=before,
         after={"recording_sid": webhook.recording_sid, "duration_seconds": webhook.duration_seconds},
         reason="twilio recording callback",
