@@ -66,7 +66,7 @@ from shared.models.campaigns import (
     WaveTarget,
 )
 from shared.models.common import Page
-from shared.models.compliance import CallAttemptPublic
+from shared.models.compliance import CallAttemptPublic, ComplianceDecision
 from shared.models.organizations import CallingWindow, OrganizationSettings
 from shared.policy.compliance import CallingRules, Window
 from shared.services import attempts, audit, calls, compliance, versions
@@ -630,6 +630,28 @@ def _plan_in_python(
     return len(values)
 
 
+def _check_target(
+    session: Session,
+    org_id: uuid.UUID,
+    campaign: Campaign,
+    target: CampaignTarget,
+    *,
+    at: datetime,
+    purpose: str,
+) -> ComplianceDecision:
+    """The compliance engine's decision on calling `target` at `at` under the campaign's rules, audited with
+    the campaign, the target's tactic and `purpose` (`dial` or `retry`)."""
+    return compliance.check_customer(
+        session=session,
+        org_id=org_id,
+        customer_id=target.customer_id,
+        at=at,
+        account_id=target.account_id,
+        rules=campaign_rules(session, org_id, campaign),
+        context=_audit_context(campaign, target, purpose=purpose),
+    )
+
+
 def campaign_rules(session: Session, org_id: uuid.UUID, campaign: Campaign) -> CallingRules:
     """The organization's rules narrowed by the campaign's window and dialing days."""
     settings = compliance.organization_settings(session=session, org_id=org_id)
@@ -877,15 +899,7 @@ def _refuse(
     if target.attempts >= campaign.max_attempts_per_target:
         target.status = TargetStatus.EXHAUSTED
         return AttemptGate(action="exhausted")
-    decision = compliance.check_customer(
-        session=session,
-        org_id=org_id,
-        customer_id=target.customer_id,
-        at=at,
-        account_id=target.account_id,
-        rules=campaign_rules(session, org_id, campaign),
-        context=_audit_context(campaign, target, purpose="dial"),
-    )
+    decision = _check_target(session, org_id, campaign, target, at=at, purpose="dial")
     if decision.allowed:
         return None
     for code in decision.codes:
@@ -1115,15 +1129,7 @@ def _after_attempt(
     else:
         policy = RetryPolicy.model_validate(campaign.retry_policy)
         earliest = at + timedelta(minutes=getattr(policy, _BACKOFF.get(result, "failed_minutes")))
-        decision = compliance.check_customer(
-            session=session,
-            org_id=org_id,
-            customer_id=target.customer_id,
-            at=earliest,
-            account_id=target.account_id,
-            rules=campaign_rules(session, org_id, campaign),
-            context=_audit_context(campaign, target, purpose="retry"),
-        )
+        decision = _check_target(session, org_id, campaign, target, at=earliest, purpose="retry")
         target.blocked_reasons = decision.reasons
         if decision.next_allowed_at is None:
             target.status, target.next_attempt_at = TargetStatus.BLOCKED, None
