@@ -38,7 +38,6 @@ def create_api(runtime: Runtime, *, orchestrations: Any = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.session_closer = deps.session_closer(runtime)
     app.state.db_slots = deps.db_slots(runtime)
     app.state.orchestrations = orchestrations
     problems.install(app)

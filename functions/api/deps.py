@@ -4,17 +4,16 @@ response is sent), the authenticated API key, its organization, and role checks.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
 from contextvars import ContextVar
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from shared.db.engine import transaction
 from shared.domain import Role
@@ -58,11 +57,9 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Se
     (seen under load: 40 threads, 15 connections). So the requests holding a session are limited, on the
     event loop and before any thread is taken, to one fewer than the pool can lend (`app.state.db_slots`):
     a connection is always left for the threads that check one out briefly (the API-key check, steps a route
-    commits on its own), and those give it back without waiting on anything. The commit runs on the app's
-    own executor (`app.state.session_closer`), so it never queues behind request threads either."""
+    commits on its own), and those give it back without waiting on anything — so a thread is always freed
+    for the commit."""
     slots: asyncio.Semaphore | None = request.app.state.db_slots
-    closer: Executor = request.app.state.session_closer
-    loop = asyncio.get_running_loop()
     if slots is not None:
         await slots.acquire()
     try:
@@ -70,9 +67,9 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Se
         try:
             yield session
         except BaseException:
-            await loop.run_in_executor(closer, functools.partial(_finish, session, commit=False))
+            await run_in_threadpool(_finish, session, commit=False)
             raise
-        await loop.run_in_executor(closer, functools.partial(_finish, session, commit=True))
+        await run_in_threadpool(_finish, session, commit=True)
     finally:
         if slots is not None:
             slots.release()
@@ -92,11 +89,6 @@ def db_slots(runtime: Runtime) -> asyncio.Semaphore | None:
     """The limit on requests holding a session: the pool's capacity less one (see `get_session`)."""
     capacity = pool_capacity(runtime)
     return asyncio.Semaphore(max(capacity - 1, 1)) if capacity is not None else None
-
-
-def session_closer(runtime: Runtime) -> ThreadPoolExecutor:
-    """The executor `get_session` commits on: one thread per connection the engine's pool can lend."""
-    return ThreadPoolExecutor(max_workers=pool_capacity(runtime) or 8, thread_name_prefix="archer-db-commit")
 
 
 # scope="function": the commit happens before the response is sent, so a 2xx means the data is stored.

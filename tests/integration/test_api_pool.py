@@ -1,7 +1,8 @@
 """The API under more concurrent requests than it has pooled connections or request threads: every request
-is answered. A request holding a connection commits on the app's own executor, so it can give the connection
-back even when every request thread is waiting for one (on the request thread pool the two would wait on each
-other until the pool timed out)."""
+is answered. Requests holding a session are limited to one fewer than the pool lends, so a connection is always
+left for the threads that check one out briefly, and a thread always comes free for a commit (without the
+limit, requests holding every connection waited for threads that waited for connections, until the pool timed
+out)."""
 
 from __future__ import annotations
 
