@@ -20,6 +20,7 @@ from line.events import (
     AgentEndCall,
     AgentSendCustom,
     AgentSendText,
+    AgentTextSent,
     AgentToolCalled,
     AgentToolReturned,
     AgentTransferCall,
@@ -110,6 +111,7 @@ class GuardedAgent:
                 return  # keypad input outside card entry means nothing to the agent
             stream = self.brain.on_keypad(env, event.button)
         elif isinstance(event, UserTurnEnded):
+            session.heard_agent(spoken_since_last_turn(event))
             self._hear(event)
             stream = self.brain.process(env, event)
         else:
@@ -123,6 +125,7 @@ class GuardedAgent:
         text = " ".join(item.content for item in event.content if isinstance(item, UserTextSent)).strip()
         session.turns += 1
         if text:
+            session.hear(text)
             session.record_speech(Speaker.CUSTOMER, WITHHELD if session.capture is not None else text)
 
     async def _drain(self, stream: AsyncIterator[OutputEvent]) -> None:
@@ -249,6 +252,20 @@ class GuardedAgent:
             record_guard_intervention(rule, brain=self.brain.name)
         self.brain.note_guard(text, replacement, verdict.rules)
         yield AgentSendText(text=replacement, interruptible=interruptible)
+
+
+def spoken_since_last_turn(event: UserTurnEnded) -> list[str]:
+    """The agent's words the harness reported as spoken (`agent_speech`, in the history as `AgentTextSent`)
+    since the caller's previous turn: what the caller heard before answering."""
+    spoken: list[str] = []
+    for item in event.history or []:
+        if item.event_id == event.event_id:
+            break
+        if isinstance(item, UserTurnEnded):
+            spoken = []
+        elif isinstance(item, AgentTextSent):
+            spoken.append(item.content)
+    return spoken
 
 
 def _merge(held: list[AgentSendText], message: AgentSendText) -> None:

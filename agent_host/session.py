@@ -22,6 +22,7 @@ from shared.models.events import CallEnded, CallStarted, CallTool, CallTranscrip
 from shared.models.payments import ArrangementPublic, Offer, PaymentOptions, PaymentPublic
 from shared.policy.disclosure import DisclosureKind
 from shared.policy.guard import GuardContext
+from shared.policy.heard import heard_in_full
 from shared.policy.negotiation import AccountTerms
 from shared.policy.verification import IdentityFacts, VerificationState
 from shared.runtime import Runtime
@@ -81,6 +82,19 @@ class CardCapture:
 
 
 @dataclass
+class ReadBack:
+    """Terms read back to the caller, awaiting their answer. `at`: how many utterances the caller had made when
+    the terms were read — the answer is what they say after. `heard`: whether the harness reported the whole
+    read-back as spoken (None until the caller's next turn tells; a barge-in cuts it short)."""
+
+    offer_id: str
+    text: str
+    at: int
+    heard: bool | None = None
+    asked_again: bool = False
+
+
+@dataclass
 class CallSession:
     runtime: Runtime
     context: CallContext
@@ -91,7 +105,12 @@ class CallSession:
     approved_dates: set[date] = field(default_factory=set)
     options: PaymentOptions | None = None
     offers: dict[str, Offer] = field(default_factory=dict)  # offer id -> offer, as quoted on this call
-    read_back: str | None = None  # the offer id whose terms were read back, awaiting an explicit yes
+    read_back: ReadBack | None = None  # terms read back, awaiting the caller's own yes
+    # What the caller said, in order (kept in memory for the call only: code reads facts from it — identity,
+    # factors, consent — instead of trusting a model's tool arguments).
+    utterances: list[str] = field(default_factory=list)
+    factors_from: int = 0  # verification answers are read from this utterance on
+    acknowledged: bool = False  # the harness reports what was spoken (Line `agent_speech`)
     arrangement: ArrangementPublic | None = None
     payment: PaymentPublic | None = None
     hardship: bool = False
@@ -157,6 +176,28 @@ class CallSession:
         self.offers[offer_id] = offer
         self.approve(amounts=offer.amounts, dates=offer.dates)
         return offer_id
+
+    # --- What the caller said and heard ----------------------------------------------------------------
+
+    def hear(self, text: str) -> None:
+        """A customer utterance, as recognized."""
+        self.utterances.append(text)
+
+    def answers_since(self, index: int) -> list[str]:
+        return self.utterances[index:]
+
+    def heard_agent(self, spoken: list[str]) -> None:
+        """What the harness reported as spoken in the agent's last turn, before the caller's new turn. Decides
+        whether a pending read-back reached the caller in full. A harness that never reports speech (some
+        test clients) leaves every read-back taken as heard."""
+        if spoken:
+            self.acknowledged = True
+        pending = self.read_back
+        if pending is not None and pending.heard is None:
+            pending.heard = heard_in_full(pending.text, spoken) if self.acknowledged else True
+
+    def read_terms(self, offer_id: str, text: str) -> None:
+        self.read_back = ReadBack(offer_id=offer_id, text=text, at=len(self.utterances))
 
     def set_outcome(self, outcome: CallOutcome) -> None:
         current = _OUTCOME_WEIGHT.get(self.outcome, 0) if self.outcome else 0

@@ -37,7 +37,17 @@ from shared.policy.disclosure import (
     spoken_phone,
     voicemail_message,
 )
+from shared.policy.heard import (
+    Answer,
+    ConsentReading,
+    IdentityClaim,
+    Terms,
+    heard_factors,
+    read_consent,
+    read_identity_claim,
+)
 from shared.policy.negotiation import evaluate_counter_offer, payment_options
+from shared.policy.schedule import amount_due_now, apply_payment
 from shared.policy.spoken import parse_date, spoken_amount
 from shared.policy.verification import (
     VerificationOutcome,
@@ -80,6 +90,18 @@ def _amount(value: Any) -> Decimal | None:
         return Decimal(str(value)).quantize(Decimal("0.01"))
     except InvalidOperation:
         return None
+
+
+def _terms_of(offer: Offer) -> Terms:
+    """The figures of an offer as read back: an answer that repeats them adds nothing."""
+    amounts = {offer.total_amount, offer.balance, offer.installment_amount, offer.down_payment_amount}
+    amounts |= {item.amount for item in offer.schedule}
+    count = offer.installments_count if offer.kind is OfferKind.PAYMENT_PLAN else None
+    return Terms(
+        amounts=frozenset(a for a in amounts if a > 0),
+        dates=frozenset(item.due_date for item in offer.schedule),
+        installments=count,
+    )
 
 
 def _offer_document(offer_id: str, offer: Offer) -> dict[str, Any]:
@@ -165,6 +187,11 @@ class AgentTools:
         postal_code: str = "",
         count_incomplete: bool = False,
     ) -> AsyncIterator[ToolItem]:
+        """Right-party verification decided from the caller's own words. The brain's arguments are hints:
+        `name_confirmed=True` is checked against what the caller said (a person who said they are someone else
+        is a wrong party, one who has not said who they are is not yet confirmed; `False` is always taken — it
+        only ever discloses less); the digits checked are the ones the caller said since the last try, whatever
+        the arguments hold. A wrong answer uses a try."""
         session = self.session
         facts = session.identity
         if facts is None:
@@ -172,26 +199,49 @@ class AgentTools:
             return
         state = session.verification
         if state.stage is VerificationStage.AWAITING_NAME:
-            step = confirm_name(state, confirmed=name_confirmed)
-            state = step.state
-            if step.outcome is VerificationOutcome.WRONG_PARTY:
-                session.verification = state
+            claim = self._identity_claim()
+            confirmed = name_confirmed and claim is IdentityClaim.CUSTOMER
+            if claim is IdentityClaim.OTHER_PERSON or not name_confirmed:
+                step = confirm_name(state, confirmed=False)
+                session.verification = step.state
                 session.record_event(AgentEvent.WRONG_PARTY)
                 session.set_outcome(CallOutcome.WRONG_PARTY)
                 yield {"outcome": step.outcome.value, "verified": False}
                 return
-            if not (account_last_4 or postal_code) and not count_incomplete:
-                session.verification = state
-                yield {"outcome": step.outcome.value, "verified": False, "attempts_left": state.attempts_left}
+            if not confirmed:
+                yield {
+                    "outcome": VerificationOutcome.NAME_NOT_CONFIRMED.value,
+                    "verified": False,
+                    "reason": "the caller has not said they are the customer; ask for them by name",
+                }
                 return
+            state = confirm_name(state, confirmed=True).state
+            session.verification = state
+        last4, postal = heard_factors(session.answers_since(session.factors_from))
+        hinted = bool(account_last_4 or postal_code)
+        if not (last4 and postal) and not count_incomplete:
+            yield {
+                "outcome": (
+                    VerificationOutcome.INCOMPLETE if hinted else VerificationOutcome.NAME_CONFIRMED
+                ).value,
+                "verified": False,
+                "attempts_left": state.attempts_left,
+                **(
+                    {"reason": "the caller has not said both the last 4 digits and the ZIP code"}
+                    if hinted
+                    else {}
+                ),
+            }
+            return
         step = check_factors(
             state,
             facts,
-            account_last4=account_last_4,
-            postal_code=postal_code,
+            account_last4=last4 or "",
+            postal_code=postal or "",
             count_incomplete=count_incomplete,
         )
         session.verification = step.state
+        session.factors_from = len(session.utterances)  # the next try needs new words
         if step.outcome is VerificationOutcome.VERIFIED:
             session.mark_verified()
         elif step.outcome is VerificationOutcome.MISMATCH:
@@ -206,6 +256,16 @@ class AgentTools:
             "verified": step.state.verified,
             "attempts_left": step.attempts_left,
         }
+
+    def _identity_claim(self) -> IdentityClaim:
+        """Who the caller said they are, across the call so far: the latest utterance that says either way."""
+        customer = self.session.context.customer
+        assert customer is not None
+        for text in reversed(self.session.utterances):
+            claim = read_identity_claim(text, customer.name)
+            if claim is not IdentityClaim.UNSAID:
+                return claim
+        return IdentityClaim.UNSAID
 
     async def give_disclosures(self, kind: str) -> AsyncIterator[ToolItem]:
         session = self.session
@@ -329,7 +389,10 @@ class AgentTools:
     async def confirm_arrangement(
         self, offer_id: str, customer_agreed: bool = False
     ) -> AsyncIterator[ToolItem]:
-        """Read the terms back, then — on a later call with the customer's explicit yes — store them once."""
+        """Read the exact terms back; store them once the caller's own answer, after hearing them in full, is
+        an unconditional yes. `customer_agreed` is a hint: code reads the answer. An interrupted read-back is
+        read again; an answer with new terms is a counter-offer for the negotiation engine (accepted ones are
+        read back anew); an unclear answer is asked about once, then nothing is stored."""
         session = self.session
         context = session.context
         if not session.verification.verified:
@@ -339,13 +402,20 @@ class AgentTools:
         if offer is None or context.customer is None or context.account is None or context.policy is None:
             yield {"confirmed": False, "reason": f"no offer {offer_id!r} was made on this call"}
             return
-        if not customer_agreed or session.read_back != offer_id:
-            session.read_back = offer_id
-            yield _say(f"To confirm: {phrasing.terms(offer)}. Do you agree?")
-            yield {"confirmed": False, "read_back": True, "offer_id": offer_id, "awaiting": "an explicit yes"}
-            return
         if session.arrangement is not None:
             yield {"confirmed": True, "arrangement_id": str(session.arrangement.id), "already": True}
+            return
+        pending = session.read_back
+        if pending is None or pending.offer_id != offer_id or pending.heard is False:
+            again = pending is not None and pending.offer_id == offer_id
+            async for item in self._read_terms_back(offer_id, offer, again=again):
+                yield item
+            return
+        answers = session.answers_since(pending.at)
+        reading = read_consent(answers[-1], _terms_of(offer), today=context.today) if answers else None
+        if reading is None or reading.answer is not Answer.ACCEPT:
+            async for item in self._not_accepted(offer_id, offer, reading):
+                yield item
             return
         customer_id, account_id, policy_id = context.customer.id, context.account.id, context.policy.id
         org_id, call_id, actor = context.org_id, context.call_id, self._actor
@@ -369,7 +439,7 @@ class AgentTools:
                     account_id=account_id,
                     offer=offer,
                     negotiation_policy_id=policy_id,
-                    terms_read_back=phrasing.terms(offer),
+                    terms_read_back=pending.text,
                     idempotency_key=f"{call_id}:arrangement",
                     actor=actor,
                     call_id=call_id,
@@ -387,39 +457,137 @@ class AgentTools:
             "first_payment_amount": f"{phrasing.first_payment(offer):.2f}",
         }
 
+    async def _not_accepted(
+        self, offer_id: str, offer: Offer, reading: ConsentReading | None
+    ) -> AsyncIterator[ToolItem]:
+        """The caller's answer to a read-back is not an unconditional yes (or there is none yet)."""
+        session = self.session
+        pending = session.read_back
+        assert pending is not None
+        if reading is None:
+            yield {
+                "confirmed": False,
+                "read_back": True,
+                "offer_id": offer_id,
+                "awaiting": "the customer's own answer to the terms read back",
+            }
+        elif reading.answer is Answer.DECLINE:
+            session.read_back = None
+            yield {"confirmed": False, "customer_declined": True, "offer_id": offer_id}
+        elif reading.answer is Answer.COUNTER:
+            session.read_back = None
+            async for item in self._counter_during_read_back(offer, reading):
+                yield item
+        elif pending.asked_again:
+            session.read_back = None
+            yield {"confirmed": False, "reason": "no clear yes to the terms; nothing was stored"}
+        else:
+            pending.asked_again = True
+            pending.at = len(session.utterances)
+            yield _say("Just so I have it right: do you agree to those terms? Please say yes or no.")
+            yield {"confirmed": False, "asked_again": True, "offer_id": offer_id}
+
+    async def _read_terms_back(
+        self, offer_id: str, offer: Offer, *, again: bool = False
+    ) -> AsyncIterator[ToolItem]:
+        text = f"To confirm: {phrasing.terms(offer)}. Do you agree?"
+        self.session.read_terms(offer_id, text)
+        yield _say(f"Let me read that again. {text}" if again else text)
+        yield {
+            "confirmed": False,
+            "read_back": True,
+            "offer_id": offer_id,
+            "awaiting": "the customer's own answer to the terms read back",
+            **({"reason": "the read-back was cut off before the caller heard all of it"} if again else {}),
+        }
+
+    async def _counter_during_read_back(
+        self, offer: Offer, reading: ConsentReading
+    ) -> AsyncIterator[ToolItem]:
+        """New terms in the answer to a read-back: the negotiation engine decides; terms it accepts are read
+        back anew (never stored on the old yes)."""
+        session = self.session
+        terms, policy = session.account_terms, session.context.policy
+        assert terms is not None and policy is not None
+        kind = (
+            OfferKind.SETTLEMENT
+            if reading.settle and offer.kind is not OfferKind.PAYMENT_PLAN
+            else offer.kind
+        )
+        amount = reading.amounts[0] if reading.amounts else None
+        proposal = CounterOffer(
+            kind=kind,
+            lump_sum_amount=amount if kind is not OfferKind.PAYMENT_PLAN else None,
+            installment_amount=amount if kind is OfferKind.PAYMENT_PLAN else None,
+            installments_count=reading.installments
+            or (offer.installments_count if kind is OfferKind.PAYMENT_PLAN and amount is None else None),
+            down_payment_amount=offer.down_payment_amount if kind is OfferKind.PAYMENT_PLAN else None,
+            first_payment_date=reading.when or offer.first_payment_date,
+        )
+        result = evaluate_counter_offer(
+            policy.rules, terms, proposal, as_of=session.context.today, hardship=session.hardship
+        )
+        document: dict[str, Any] = {
+            "confirmed": False,
+            "counter_offer": True,
+            "decision": result.decision.value,
+            "reasons": list(result.reasons),
+        }
+        if result.offer is None:
+            yield document
+            return
+        new_id = session.remember_offer(result.offer)
+        document["offer"] = _offer_document(new_id, result.offer)
+        if result.decision.value == "accept":
+            async for item in self._read_terms_back(new_id, result.offer):
+                if isinstance(item, dict):
+                    document["read_back"] = True
+                    document["offer_id"] = new_id
+                else:
+                    yield item
+        yield document
+
     # --- Payments ----------------------------------------------------------------------------------------
 
-    def _payable(self, amount: Decimal) -> bool:
-        """A card payment may only be for the first payment of an offer made on this call, or the balance."""
-        account = self.session.context.account
-        allowed = {offer.schedule[0].amount for offer in self.session.offers.values()}
-        if account is not None:
-            allowed.add(account.balance)
-        return amount in allowed and account is not None and 0 < amount <= account.balance
-
-    async def take_payment(self, amount: Any) -> AsyncIterator[ToolItem]:
-        """Start taking a card payment: the card is keyed on the phone (DTMF), never spoken."""
+    async def take_payment(self, amount: Any = None) -> AsyncIterator[ToolItem]:
+        """Start taking a card payment of the amount due now under the arrangement the caller confirmed on
+        this call, said to them before the keypad prompt. `amount` is a hint: no other figure is charged.
+        The card is keyed on the phone (DTMF), never spoken."""
         session = self.session
         if not session.verification.verified:
             yield _REFUSED_UNVERIFIED
             return
-        value = _amount(amount)
-        if value is None or not self._payable(value):
+        arrangement, account = session.arrangement, session.context.account
+        due = amount_due_now(arrangement.schedule) if arrangement is not None else None
+        if arrangement is None or account is None or due is None:
             yield {
                 "started": False,
-                "reason": "the amount is not the first payment of an offer made on this call",
+                "reason": "no payment is due under an arrangement the customer confirmed on this call; "
+                "read back and confirm an arrangement first",
             }
             return
+        due = min(due, account.balance)
+        hint = _amount(amount)
         if not await self._pause_recording():
             yield {
                 "started": False,
                 "reason": "the call recording could not be paused for the card details; offer another way to pay",
             }
             return
-        session.capture = CardCapture(amount=value)
+        session.capture = CardCapture(amount=due)
+        session.approve(amounts=[due])
         session.record_event(AgentEvent.CARD_CAPTURE_STARTED)
-        yield _say(KEYPAD_PROMPTS["number"], interruptible=False)
-        yield {"started": True, "amount": f"{value:.2f}", "next": "the customer keys the card on the keypad"}
+        yield _say(
+            f"The payment today is {spoken_amount(due)}. {KEYPAD_PROMPTS['number']}", interruptible=False
+        )
+        result: dict[str, Any] = {
+            "started": True,
+            "amount": f"{due:.2f}",
+            "next": "the customer keys the card on the keypad",
+        }
+        if hint is not None and hint != due:
+            result["note"] = f"only the amount due now under the arrangement ({due:.2f}) can be charged"
+        yield result
 
     async def _pause_recording(self) -> bool:
         """Pause the call's recording before any card digit is keyed; False when it could not be paused (the
@@ -573,6 +741,9 @@ class AgentTools:
             if payment.status is PaymentStatus.SUCCEEDED:
                 session.payment = payment
                 session.set_outcome(CallOutcome.PAYMENT)
+                if session.arrangement is not None:  # as stored: the installments it paid are paid
+                    paid = apply_payment(session.arrangement.schedule, payment.amount).schedule
+                    session.arrangement = session.arrangement.model_copy(update={"schedule": paid})
             return payment
 
         return await asyncio.shield(complete())

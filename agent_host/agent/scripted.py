@@ -33,8 +33,9 @@ from shared.domain import CallDirection, CallOutcome
 from shared.models.agent import ToolName
 from shared.models.payments import Offer, OfferKind
 from shared.policy.disclosure import DisclosureKind
+from shared.policy.heard import IdentityClaim, read_identity_claim
 from shared.policy.spoken import spoken_amount, spoken_date
-from shared.policy.verification import VerificationOutcome, names_match
+from shared.policy.verification import VerificationOutcome
 
 _call_ids = itertools.count(1)
 
@@ -292,39 +293,28 @@ class ScriptedBrain:
             yield out
 
     async def _awaiting_name(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        """Who is on the line, read from their words by the same code the tools use ("this is ari
+        lanternmoor", "speaking", "you got him" confirm; "this is his wife", "he's not home" do not)."""
         context = self.session.context
         assert context.customer is not None
+        claim = read_identity_claim(r.text, context.customer.name)
         inbound = context.direction is CallDirection.INBOUND
-        confirmed = r.has(Intent.YES) or (inbound and names_match(context.customer.name, r.text))
-        if r.has(Intent.WRONG_PERSON, Intent.NOT_AVAILABLE) or (r.has(Intent.NO) and not confirmed):
-            async for out in self._wrong_party():
-                yield out
-            return
-        if (
-            inbound
-            and not confirmed
-            and len(r.text.split()) >= 2
-            and not r.has(Intent.QUESTION_WHO, Intent.INJECTION)
-        ):
-            words = (
+        if claim is IdentityClaim.OTHER_PERSON or r.has(Intent.WRONG_PERSON, Intent.NOT_AVAILABLE):
+            stream = self._wrong_party()
+        elif claim is IdentityClaim.CUSTOMER or (r.last4 and r.postal_code):
+            stream = self._name_confirmed(r)
+        elif inbound and len(r.text.split()) >= 2 and not r.has(Intent.QUESTION_WHO, Intent.INJECTION):
+            stream = self._wrong_party(
                 "I'm sorry, I can only discuss this with the account holder. Thank you for calling. Goodbye."
             )
-            async for out in self._wrong_party(words):
-                yield out
-            return
-        if confirmed or (r.last4 and r.postal_code):
-            async for out in self._tool(ToolName.VERIFY_IDENTITY, name_confirmed=True):
-                yield out
-            self.stage = Stage.AWAITING_FACTORS
-            if r.last4 or r.postal_code:
-                async for out in self._awaiting_factors(r):
-                    yield out
-                return
-            yield _say(
-                f"Thank you, {self._first}. To protect your privacy, please tell me the last four digits of "
-                "your account number and your ZIP code."
-            )
-            return
+        else:
+            stream = self._ask_for_customer()
+        async for out in stream:
+            yield out
+
+    async def _ask_for_customer(self) -> AsyncIterator[OutputEvent]:
+        context = self.session.context
+        assert context.customer is not None
         self.unclear += 1
         if self.unclear > 2:
             async for out in self._wrong_party():
@@ -334,6 +324,32 @@ class ScriptedBrain:
         yield _say(
             f"This is {agent} from {business}. I can only discuss the reason for my call with "
             f"{context.customer.name}. Is this {self._first}?"
+        )
+
+    async def _name_confirmed(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        context = self.session.context
+        assert context.customer is not None
+        async for out in self._tool(ToolName.VERIFY_IDENTITY, name_confirmed=True):
+            yield out
+        outcome = self.last_result.get("outcome")
+        if outcome == VerificationOutcome.NAME_NOT_CONFIRMED.value:
+            # Digits alone are not the customer saying who they are (a spouse may know them).
+            yield _say(f"Before we go on, am I speaking with {context.customer.name}?")
+            return
+        self.stage = Stage.AWAITING_FACTORS
+        if outcome != VerificationOutcome.NAME_CONFIRMED.value:
+            stream = self._after_verification(answered=True)
+        elif r.last4 or r.postal_code:
+            stream = self._awaiting_factors(r)
+        else:
+            stream = self._ask_factors()
+        async for out in stream:
+            yield out
+
+    async def _ask_factors(self) -> AsyncIterator[OutputEvent]:
+        yield _say(
+            f"Thank you, {self._first}. To protect your privacy, please tell me the last four digits of "
+            "your account number and your ZIP code."
         )
 
     async def _awaiting_factors(self, r: Reading) -> AsyncIterator[OutputEvent]:
@@ -369,7 +385,16 @@ class ScriptedBrain:
 
     async def _after_verification(self, *, answered: bool) -> AsyncIterator[OutputEvent]:
         outcome = self.last_result.get("outcome")
-        if outcome == VerificationOutcome.VERIFIED.value:
+        if outcome == VerificationOutcome.WRONG_PARTY.value:
+            context = self.session.context
+            self.stage = Stage.ENDED
+            async for out in self._end(
+                f"I'm sorry to have bothered you. This is {context.settings.agent_name} from "
+                f"{context.business_name}; we'll call back another time. Goodbye.",
+                reason="wrong party",
+            ):
+                yield out
+        elif outcome == VerificationOutcome.VERIFIED.value:
             async for out in self._verified():
                 yield out
         elif outcome == VerificationOutcome.LOCKED.value:
@@ -468,6 +493,11 @@ class ScriptedBrain:
             async for out in self._read_back():
                 yield out
             return
+        async for out in self._voice_counter(offer):
+            yield out
+
+    async def _voice_counter(self, offer: Offer) -> AsyncIterator[OutputEvent]:
+        """The engine's nearest allowed offer to what the customer proposed, put to them."""
         self.stage = Stage.NEGOTIATING
         if offer.kind is OfferKind.PAYMENT_PLAN:
             yield _say(
@@ -665,62 +695,71 @@ class ScriptedBrain:
         yield _say(f"I'm sorry, I didn't quite catch that. {self._describe_pending()} {self.voice.ask()}")
 
     async def _confirming(self, r: Reading) -> AsyncIterator[OutputEvent]:
-        if r.has(Intent.YES) and not r.has(Intent.NO):
-            yield _say("Thank you. One moment while I set that up.")
-            async for out in self._tool(
-                ToolName.CONFIRM_ARRANGEMENT, offer_id=self.pending, customer_agreed=True
-            ):
-                yield out
-            if not self.last_result.get("confirmed"):
-                self.stage = Stage.NEGOTIATING
-                yield _say(
-                    f"I'm sorry, I couldn't set that up. {self._describe_pending()} {self.voice.ask()}"
-                )
-                return
-            offer = self._offer(self.pending)
-            assert offer is not None
-            first = phrasing.first_payment(offer)
-            if self.pay_now:
-                self.stage = Stage.CARD_CAPTURE
-                async for out in self._tool(ToolName.TAKE_PAYMENT, amount=str(first)):
-                    yield out
-            elif offer.first_payment_date == self.session.context.today:
-                self.stage = Stage.PAYMENT_OFFER
-                yield _say(
-                    f"That's all set. Would you like to make the first payment of {spoken_amount(first)} now by card?"
-                )
-            else:
-                self.stage = Stage.WRAP_UP
-                yield _say(
-                    "That's all set, and you'll receive the terms in writing. "
-                    "Is there anything else I can help you with?"
-                )
-        elif r.has(Intent.NO, Intent.REFUSE):
-            self.stage = Stage.NEGOTIATING
-            yield _say("No problem. What would work better for you?")
-        elif (
-            r.has(
-                Intent.PLAN,
-                Intent.SETTLE,
-                Intent.PAY_IN_FULL,
-                Intent.DISPUTE,
-                Intent.HARDSHIP,
-                Intent.CALLBACK,
-            )
-            or r.when
-        ):
+        """The customer answers the read-back. Whether that answer is a yes is the tool's to read (code, from
+        the customer's words); the brain voices what it decided."""
+        if r.has(Intent.DISPUTE, Intent.HARDSHIP, Intent.CALLBACK):
             self.stage = Stage.NEGOTIATING
             async for out in self._negotiating(r):
                 yield out
-        else:
-            async for out in self._read_back():
+            return
+        async for out in self._tool(
+            ToolName.CONFIRM_ARRANGEMENT, offer_id=self.pending, customer_agreed=True
+        ):
+            yield out
+        result = self.last_result
+        if result.get("confirmed"):
+            async for out in self._arranged():
                 yield out
+            return
+        if result.get("read_back") or result.get("asked_again"):
+            # Read again (cut off, or the customer's new terms were accepted), or asked once more.
+            self.pending = result.get("offer_id") or self.pending
+            return
+        self.stage = Stage.NEGOTIATING
+        document = result.get("offer")
+        if result.get("counter_offer") and isinstance(document, dict):
+            self.pending = document["id"]
+            offer = self._offer(self.pending)
+            assert offer is not None
+            async for out in self._voice_counter(offer):
+                yield out
+        elif result.get("counter_offer"):
+            yield _say("I'm sorry, I can't offer that. " + self.voice.ask())
+        elif result.get("customer_declined"):
+            yield _say("No problem. What would work better for you?")
+        else:
+            yield _say(
+                f"No problem, I haven't set anything up. {self._describe_pending()} {self.voice.ask()}"
+            )
+
+    async def _arranged(self) -> AsyncIterator[OutputEvent]:
+        """The arrangement is stored: take the first payment now when the customer asked to pay now."""
+        offer = self._offer(self.pending)
+        assert offer is not None
+        first = phrasing.first_payment(offer)
+        if self.pay_now:
+            self.stage = Stage.CARD_CAPTURE
+            yield _say("Thank you.")
+            async for out in self._tool(ToolName.TAKE_PAYMENT):
+                yield out
+        elif offer.first_payment_date == self.session.context.today:
+            self.stage = Stage.PAYMENT_OFFER
+            yield _say(
+                f"Thank you, that's all set. Would you like to make the first payment of {spoken_amount(first)} "
+                "now by card?"
+            )
+        else:
+            self.stage = Stage.WRAP_UP
+            yield _say(
+                "Thank you, that's all set, and you'll receive the terms in writing. "
+                "Is there anything else I can help you with?"
+            )
 
     async def _payment_offer(self, r: Reading) -> AsyncIterator[OutputEvent]:
         offer = self._offer(self.pending)
         if r.has(Intent.YES, Intent.PAY_NOW) and not r.has(Intent.NO) and offer is not None:
             self.stage = Stage.CARD_CAPTURE
-            async for out in self._tool(ToolName.TAKE_PAYMENT, amount=str(phrasing.first_payment(offer))):
+            async for out in self._tool(ToolName.TAKE_PAYMENT):
                 yield out
             return
         self.stage = Stage.WRAP_UP
@@ -734,7 +773,7 @@ class ScriptedBrain:
         offer = self._offer(self.pending)
         if r.has(Intent.YES) and not r.has(Intent.NO) and offer is not None:
             self.stage = Stage.CARD_CAPTURE
-            async for out in self._tool(ToolName.TAKE_PAYMENT, amount=str(phrasing.first_payment(offer))):
+            async for out in self._tool(ToolName.TAKE_PAYMENT):
                 yield out
             return
         async for out in self._after_payment_declined():

@@ -18,6 +18,7 @@ from shared.errors import Conflict, NotFound, PolicyViolation
 from shared.models.audit import Actor
 from shared.models.customers import AccountUpdate
 from shared.models.payments import ArrangementPublic, Offer
+from shared.policy import schedule
 from shared.policy.negotiation import AccountTerms, offer_violations
 from shared.services import audit, customers, policies
 
@@ -138,3 +139,35 @@ def list_arrangements(
 
 def total_promised(arrangements: list[ArrangementPublic]) -> Decimal:
     return sum((item.total_amount for item in arrangements), Decimal("0.00"))
+
+
+def apply_payment(
+    *, session: Session, org_id: uuid.UUID, arrangement_id: uuid.UUID, amount: Decimal, actor: Actor
+) -> ArrangementPublic:
+    """A payment made under the arrangement settles its installments in due-date order; once all are paid
+    the arrangement is kept. Audited."""
+    row = session.scalar(
+        sa.select(PaymentArrangement)
+        .where(PaymentArrangement.organization_id == org_id, PaymentArrangement.id == arrangement_id)
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound("arrangement not found")
+    before = ArrangementPublic.model_validate(row)
+    update = schedule.apply_payment(row.schedule, amount)
+    row.schedule = update.schedule
+    if update.fully_paid and row.status is ArrangementStatus.ACTIVE:
+        row.status = ArrangementStatus.KEPT
+    session.flush()
+    after = ArrangementPublic.model_validate(row)
+    audit.record(
+        session=session,
+        org_id=org_id,
+        actor=actor,
+        action="arrangement.payment_applied",
+        entity_type="arrangement",
+        entity_id=row.id,
+        before=audit.snapshot(before),
+        after=audit.snapshot(after),
+    )
+    return after

@@ -22,7 +22,7 @@ from shared.integrations.payments import PaymentGateway
 from shared.models.audit import Actor
 from shared.models.customers import AccountUpdate
 from shared.models.payments import CardToken, ChargeResult, PaymentPublic
-from shared.services import audit, customers
+from shared.services import arrangements, audit, customers
 
 
 def _existing(session: Session, org_id: uuid.UUID, idempotency_key: str) -> Payment | None:
@@ -115,6 +115,14 @@ def complete_payment(
                 changes.status = AccountStatus.PAID_IN_FULL
             customers.update_account(
                 session=session, org_id=org_id, account_id=account.id, account_in=changes, actor=actor
+            )
+        if row.arrangement_id is not None:
+            arrangements.apply_payment(
+                session=session,
+                org_id=org_id,
+                arrangement_id=row.arrangement_id,
+                amount=row.amount,
+                actor=actor,
             )
     public = PaymentPublic.model_validate(row)
     audit.record(

@@ -293,7 +293,10 @@ PAYMENT_SCRIPT = [
     _when_user(
         "full balance now", Reply(tool_calls=(ToolCall("evaluate_counter_offer", {"kind": "pay_in_full"}),))
     ),
-    _after("evaluate_counter_offer", _take_full_payment),
+    _after("evaluate_counter_offer", _confirm_counter),
+    _after("confirm_arrangement", Reply(text=""), read_back=True),
+    _agree,
+    _after("confirm_arrangement", _take_full_payment, confirmed=True),
     _after("take_payment", Reply(text=""), started=True),
     _after_payment,
     _when_user(
