@@ -271,13 +271,15 @@ _HEDGE = _rx(
 _SETTLE = _rx(
     r"\bsettle",
     r"\bsettlement\b",
-    r"\b(?:less|lower|cheaper|discount|reduce|knock (?:off|down))\b",
+    r"\b(?:less|lower|cheaper|discount|reduce)\b",
+    r"\bknock\b(?: \w+){0,2} (?:off|down)\b",
     r"\bwaive\b",
     r"\bcut (?:it|that) (?:down|in half)\b",
     r"\bhalf\b",
 )
 _INSTALLMENTS = re.compile(
-    r"\b(?:over|in|for)\s+(\w+(?:[\s-]\w+)?)\s+(?:months|monthly payments|payments|installments)\b", re.I
+    r"\b(?:(?:over|in|for)\s+)?(\w+(?:[\s-]\w+)?)\s+(?:months|monthly payments|payments|installments)\b",
+    re.IGNORECASE,
 )
 
 
@@ -335,7 +337,7 @@ _WORDS = re.compile(r"[a-z0-9$]+")
 
 
 def _words(text: str) -> list[str]:
-    return _WORDS.findall(_fold(text))
+    return _WORDS.findall(_fold(text).replace(",", ""))
 
 
 def heard_in_full(spoken: str, heard: Sequence[str]) -> bool:
