@@ -33,7 +33,7 @@ from shared.domain import CallDirection, CallOutcome
 from shared.models.agent import ToolName
 from shared.models.payments import Offer, OfferKind
 from shared.policy.disclosure import DisclosureKind
-from shared.policy.heard import IdentityClaim, read_identity_claim
+from shared.policy.heard import IdentityClaim, heard_factors, read_identity_claim
 from shared.policy.spoken import spoken_amount, spoken_date
 from shared.policy.verification import VerificationOutcome
 
@@ -376,12 +376,11 @@ class ScriptedBrain:
             yield out
 
     def _fill_factors(self, r: Reading) -> None:
-        """Slot-fill last 4 and ZIP across turns; a nine-digit run with neither is last 4 + ZIP together."""
-        self.last4 = r.last4 or self.last4
-        self.postal = r.postal_code or self.postal
-        nine = next((group for group in r.digit_groups if len(group) == 9), None)
-        if nine and not (r.last4 or r.postal_code):
-            self.last4, self.postal = nine[:4], nine[4:]
+        """Slot-fill last 4 and ZIP across turns, read as the verification tool reads them (a nine-digit run
+        with neither said apart is last 4 then ZIP)."""
+        last4, postal = heard_factors([r.text])
+        self.last4 = last4 or self.last4
+        self.postal = postal or self.postal
 
     async def _after_verification(self, *, answered: bool) -> AsyncIterator[OutputEvent]:
         outcome = self.last_result.get("outcome")

@@ -203,9 +203,11 @@ def test_new_terms_in_the_answer_are_a_counter_offer(
     assert reading.installments == count
 
 
-@pytest.mark.parametrize("said", ["can you waive half", "could you knock some off", "i want to settle for less"])
+@pytest.mark.parametrize(
+    "said", ["can you waive half", "could you knock some off", "i want to settle for less"]
+)
 def test_asking_to_pay_less_is_a_counter_offer(said: str) -> None:
-    """"Waive half", "settle for less": the caller wants other terms."""
+    """ "Waive half", "settle for less": the caller wants other terms."""
     reading = read_consent(said, PLAN, today=TODAY)
     assert reading.answer is Answer.COUNTER and reading.settle
 
