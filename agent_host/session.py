@@ -24,6 +24,7 @@ from shared.policy.disclosure import DisclosureKind
 from shared.policy.guard import GuardContext
 from shared.policy.heard import heard_in_full
 from shared.policy.negotiation import AccountTerms
+from shared.policy.outcome import final_outcome, prefer
 from shared.policy.verification import IdentityFacts, VerificationState
 from shared.runtime import Runtime
 from shared.services import calls
@@ -49,19 +50,6 @@ def mask_payload(value: Any) -> Any:
 
 
 _CARD_NUMBER = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
-
-# When several things happened on a call, the outcome is the weightiest; equal weight: the latest.
-_OUTCOME_WEIGHT = {
-    CallOutcome.PAYMENT: 9,
-    CallOutcome.PAYMENT_PLAN: 8,
-    CallOutcome.PROMISE_TO_PAY: 8,
-    CallOutcome.DISPUTE: 7,
-    CallOutcome.CEASE_REQUESTED: 7,
-    CallOutcome.TRANSFERRED: 6,
-    CallOutcome.CALLBACK_SCHEDULED: 5,
-    CallOutcome.HARDSHIP: 4,
-    CallOutcome.REFUSED: 3,
-}
 
 
 @dataclass
@@ -200,9 +188,8 @@ class CallSession:
         self.read_back = ReadBack(offer_id=offer_id, text=text, at=len(self.utterances))
 
     def set_outcome(self, outcome: CallOutcome) -> None:
-        current = _OUTCOME_WEIGHT.get(self.outcome, 0) if self.outcome else 0
-        if self.outcome is None or _OUTCOME_WEIGHT.get(outcome, 0) >= current:
-            self.outcome = outcome
+        """Something decisive happened; the call keeps the weightiest outcome (`shared.policy.outcome`)."""
+        self.outcome = prefer(self.outcome, outcome)
 
     # --- Recording ---------------------------------------------------------------------------------------
 
@@ -356,11 +343,9 @@ class CallSession:
 
     def final_outcome(self, *, abandoned: bool) -> CallOutcome:
         """The one outcome the call ends with. A call dropped before anything decisive is abandoned."""
-        if self.outcome is not None:
-            return self.outcome
-        if self.context.customer is None:
-            return CallOutcome.UNKNOWN_PARTY
-        return CallOutcome.ABANDONED if abandoned else CallOutcome.REFUSED
+        return final_outcome(
+            self.outcome, customer_known=self.context.customer is not None, abandoned=abandoned
+        )
 
     async def finish(self, *, reason: str, abandoned: bool = False) -> CallOutcome:
         """Give the call its outcome, store everything and close the record. Idempotent."""

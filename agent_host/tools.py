@@ -4,7 +4,7 @@ offers the engine made — by calling `shared.policy` and `shared.services`; the
 
 A tool is an async generator: it yields Line output events (words spoken verbatim, a transfer, the end of the
 call) and at most one result dict. `invoke` runs a tool, records it (masked) and re-yields; the scripted
-brain calls `invoke` directly, the LLM brain gets the same tools as Line `loopback_tool`s (`line_tools`),
+brain calls `invoke` directly, the LLM brain gets the same tools as Line `FunctionTool`s (`line_tools`),
 where a result dict goes back to the model and output events go straight to the caller."""
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import time
 from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from line.events import AgentEndCall, AgentSendText, AgentToolCalled, AgentTransferCall, OutputEvent
-from line.llm_agent import FunctionTool, ToolEnv, loopback_tool
+from line.llm_agent import FunctionTool
 
 from agent_host.agent import phrasing
 from agent_host.session import CallSession, CardCapture
+from agent_host.tool_specs import bind, function_tools
 from shared.db.engine import transaction
 from shared.domain import CallOutcome, PaymentStatus, PreferenceKind
 from shared.errors import ArcherError, ExternalServiceError, InvalidInput, PolicyViolation
@@ -120,22 +121,7 @@ class AgentTools:
         self.session = session
         self.gateway = gateway
         self.recordings = recordings  # Twilio's recording control; None for simulated calls
-        self._tools: dict[str, Callable[..., AsyncIterator[ToolItem]]] = {
-            ToolName.VERIFY_IDENTITY: self.verify_identity,
-            ToolName.GIVE_DISCLOSURES: self.give_disclosures,
-            ToolName.GET_ACCOUNT_SUMMARY: self.get_account_summary,
-            ToolName.GET_PAYMENT_OPTIONS: self.get_payment_options,
-            ToolName.EVALUATE_COUNTER_OFFER: self.evaluate_counter_offer,
-            ToolName.CONFIRM_ARRANGEMENT: self.confirm_arrangement,
-            ToolName.TAKE_PAYMENT: self.take_payment,
-            ToolName.TRANSFER_TO_HUMAN: self.transfer_to_human,
-            ToolName.SCHEDULE_CALLBACK: self.schedule_callback,
-            ToolName.RECORD_DISPUTE: self.record_dispute,
-            ToolName.RECORD_CEASE_REQUEST: self.record_cease_request,
-            ToolName.RECORD_HARDSHIP: self.record_hardship,
-            ToolName.LEAVE_VOICEMAIL: self.leave_voicemail,
-            ToolName.END_CALL: self.end_call,
-        }
+        self._tools: dict[str, Callable[..., AsyncIterator[ToolItem]]] = bind(self)
 
     async def invoke(self, name: str, **arguments: Any) -> AsyncIterator[ToolItem]:
         """Run tool `name`, record it with its (masked) result, and yield what it yields."""
@@ -881,159 +867,8 @@ class AgentTools:
     # --- The same tools for the LLM brain ----------------------------------------------------------------
 
     def line_tools(self) -> list[FunctionTool]:
-        """Line loopback tools over this call's tools, with schemas the model sees."""
-        tools = self
-
-        async def run(name: str, **arguments: Any) -> AsyncIterator[ToolItem]:
-            async for item in tools.invoke(name, **arguments):
-                yield item
-
-        @loopback_tool
-        async def verify_identity(
-            ctx: ToolEnv,
-            name_confirmed: Annotated[bool, "true once the person confirmed they are the customer by name"],
-            account_last_4: Annotated[
-                str, "the last four digits of an account, as the customer said them"
-            ] = "",
-            postal_code: Annotated[str, "the customer's ZIP code, as they said it"] = "",
-        ) -> AsyncIterator[ToolItem]:
-            """Right-party verification: first the name confirmation, then last 4 digits + ZIP code. Three
-            failed tries lock verification for the call. Nothing about the debt before this says verified."""
-            async for item in run(ToolName.VERIFY_IDENTITY, name_confirmed=name_confirmed,
-                                  account_last_4=account_last_4, postal_code=postal_code):  # fmt: skip
-                yield item
-
-        @loopback_tool
-        async def give_disclosures(
-            ctx: ToolEnv, kind: Annotated[Literal["recording_notice", "mini_miranda"], "which disclosure"]
-        ) -> AsyncIterator[ToolItem]:
-            """Speak a required disclosure word for word: the recording notice at the start of the call,
-            the debt-collector notice (mini_miranda) after verification and before any account detail."""
-            async for item in run(ToolName.GIVE_DISCLOSURES, kind=kind):
-                yield item
-
-        @loopback_tool
-        async def get_account_summary(ctx: ToolEnv) -> AsyncIterator[ToolItem]:
-            """The account's balance, past-due amount and days past due. Refused until verified."""
-            async for item in run(ToolName.GET_ACCOUNT_SUMMARY):
-                yield item
-
-        @loopback_tool
-        async def get_payment_options(
-            ctx: ToolEnv,
-            hardship: Annotated[bool, "true when the customer described financial hardship"] = False,
-        ) -> AsyncIterator[ToolItem]:
-            """The offers the bank allows today, in the order to present them. Quote only these figures."""
-            async for item in run(ToolName.GET_PAYMENT_OPTIONS, hardship=hardship):
-                yield item
-
-        @loopback_tool
-        async def evaluate_counter_offer(
-            ctx: ToolEnv,
-            *,
-            kind: Annotated[str, "pay_in_full, settlement or payment_plan, if the customer said"] = "",
-            lump_sum_amount: Annotated[str, "a one-time amount the customer proposed"] = "",
-            installment_amount: Annotated[str, "a monthly amount the customer proposed"] = "",
-            installments_count: Annotated[str, "a number of monthly payments the customer proposed"] = "",
-            down_payment_amount: Annotated[str, "a down payment the customer proposed"] = "",
-            first_payment_date: Annotated[
-                str, "when the customer wants to pay (YYYY-MM-DD or their words)"
-            ] = "",
-        ) -> AsyncIterator[ToolItem]:
-            """Check what the customer proposed against the policy: accept, or the nearest allowed offer."""
-            async for item in run(ToolName.EVALUATE_COUNTER_OFFER, kind=kind, lump_sum_amount=lump_sum_amount,
-                                  installment_amount=installment_amount, installments_count=installments_count,
-                                  down_payment_amount=down_payment_amount,
-                                  first_payment_date=first_payment_date):  # fmt: skip
-                yield item
-
-        @loopback_tool
-        async def confirm_arrangement(
-            ctx: ToolEnv,
-            offer_id: Annotated[str, "the id of an offer from get_payment_options or evaluate_counter_offer"],
-            customer_agreed: Annotated[
-                bool, "true only after the terms were read back and the customer said yes"
-            ] = False,
-        ) -> AsyncIterator[ToolItem]:
-            """First call reads the exact terms back to the customer; call again with customer_agreed=true
-            after an explicit yes to store the arrangement (once)."""
-            async for item in run(
-                ToolName.CONFIRM_ARRANGEMENT, offer_id=offer_id, customer_agreed=customer_agreed
-            ):
-                yield item
-
-        @loopback_tool
-        async def take_payment(
-            ctx: ToolEnv, amount: Annotated[str, "the first payment of an offer made on this call"]
-        ) -> AsyncIterator[ToolItem]:
-            """Take a card payment now. The customer keys the card on the phone keypad; never ask for card
-            numbers or security codes by voice."""
-            async for item in run(ToolName.TAKE_PAYMENT, amount=amount):
-                yield item
-
-        @loopback_tool
-        async def transfer_to_human(ctx: ToolEnv, reason: Annotated[str, "why"]) -> AsyncIterator[ToolItem]:
-            """Transfer the call to a person at the bank."""
-            async for item in run(ToolName.TRANSFER_TO_HUMAN, reason=reason):
-                yield item
-
-        @loopback_tool
-        async def schedule_callback(
-            ctx: ToolEnv,
-            when: Annotated[str, "the day the customer asked to be called (YYYY-MM-DD or their words)"],
-            time_of_day: Annotated[str, "morning, afternoon, evening or a time"] = "",
-        ) -> AsyncIterator[ToolItem]:
-            """Schedule a call back at the customer's request."""
-            async for item in run(ToolName.SCHEDULE_CALLBACK, when=when, time_of_day=time_of_day):
-                yield item
-
-        @loopback_tool
-        async def record_dispute(
-            ctx: ToolEnv, reason: Annotated[str, "what the customer disputes"]
-        ) -> AsyncIterator[ToolItem]:
-            """The customer disputes the debt: record it; collection on the account stops."""
-            async for item in run(ToolName.RECORD_DISPUTE, reason=reason):
-                yield item
-
-        @loopback_tool
-        async def record_cease_request(
-            ctx: ToolEnv,
-            attorney: Annotated[bool, "true when the customer is represented by an attorney"] = False,
-            attorney_name: Annotated[str, "the attorney's name, if given"] = "",
-            attorney_phone: Annotated[str, "the attorney's phone number, if given"] = "",
-        ) -> AsyncIterator[ToolItem]:
-            """The customer asks not to be called (or has an attorney): record it at once."""
-            async for item in run(ToolName.RECORD_CEASE_REQUEST, attorney=attorney, attorney_name=attorney_name,
-                                  attorney_phone=attorney_phone):  # fmt: skip
-                yield item
-
-        @loopback_tool
-        async def record_hardship(
-            ctx: ToolEnv, note: Annotated[str, "the situation, briefly"] = ""
-        ) -> AsyncIterator[ToolItem]:
-            """The customer describes financial hardship: note it; get_payment_options then has gentler terms."""
-            async for item in run(ToolName.RECORD_HARDSHIP, note=note):
-                yield item
-
-        @loopback_tool
-        async def leave_voicemail(ctx: ToolEnv) -> AsyncIterator[ToolItem]:
-            """An answering machine picked up: leave the limited-content message and hang up."""
-            async for item in run(ToolName.LEAVE_VOICEMAIL):
-                yield item
-
-        @loopback_tool
-        async def end_call(
-            ctx: ToolEnv, reason: Annotated[str, "why the call ends"] = ""
-        ) -> AsyncIterator[ToolItem]:
-            """Hang up, after saying goodbye."""
-            async for item in run(ToolName.END_CALL, reason=reason):
-                yield item
-
-        return [
-            verify_identity, give_disclosures, get_account_summary, get_payment_options, evaluate_counter_offer,
-            confirm_arrangement, take_payment, transfer_to_human, schedule_callback, record_dispute,
-            record_cease_request, record_hardship, leave_voicemail, end_call,
-        ]  # fmt: skip
+        """Line tools over this call's tools, with the schemas the model sees (`agent_host.tool_specs`)."""
+        return function_tools(self._tools, self.invoke)
 
 
 def _when(text: str | None, today: date) -> date | None:
