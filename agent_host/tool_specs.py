@@ -58,8 +58,9 @@ def _p(name: str, type_: Any, description: str, *, required: bool = False) -> To
 TOOL_SPECS: tuple[ToolSpec, ...] = (
     ToolSpec(
         ToolName.VERIFY_IDENTITY,
-        "Right-party verification: first the name confirmation, then last 4 digits + ZIP code. Three failed "
-        "tries lock verification for the call. Nothing about the debt before this says verified.",
+        "Right-party verification: first the name confirmation, then last 4 digits + ZIP code. Code checks "
+        "what the caller actually said (your arguments are only hints); a wrong answer uses one of three tries. "
+        "Nothing about the debt before this says verified.",
         (
             _p(
                 "name_confirmed",
@@ -100,8 +101,9 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         ToolName.CONFIRM_ARRANGEMENT,
-        "First call reads the exact terms back to the customer; call again with customer_agreed=true after "
-        "an explicit yes to store the arrangement (once).",
+        "First call reads the exact terms back to the customer; after the customer answers, call again with "
+        "customer_agreed=true. Code reads the customer's own answer: only an unconditional yes to terms heard "
+        "in full stores the arrangement (once); new terms in the answer come back as a counter-offer.",
         (
             _p(
                 "offer_id",
@@ -114,9 +116,10 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         ToolName.TAKE_PAYMENT,
-        "Take a card payment now. The customer keys the card on the phone keypad; never ask for card numbers "
-        "or security codes by voice.",
-        (_p("amount", str, "the first payment of an offer made on this call", required=True),),
+        "Take a card payment now of the amount due under the arrangement confirmed on this call (the tool says "
+        "the amount). The customer keys the card on the phone keypad; never ask for card numbers or security "
+        "codes by voice.",
+        (_p("amount", str, "the amount you expect is due (a hint; only the amount due is charged)"),),
     ),
     ToolSpec(
         ToolName.TRANSFER_TO_HUMAN,
