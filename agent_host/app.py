@@ -29,6 +29,7 @@ from agent_host.context import CallContext, load_call_context
 from agent_host.guard import Brain, GuardedAgent, run_filter
 from agent_host.live_events import mount_live_events
 from agent_host.logs import install_sdk_log_redaction
+from agent_host.obligations import Obligations
 from agent_host.recorder import CallRecorder
 from agent_host.session import CallSession
 from agent_host.tools import AgentTools
@@ -98,7 +99,8 @@ class AgentHost:
                     "call %s: the LLM brain could not start; using the scripted brain", context.call_id
                 )
         logger.info("call %s: %s brain, direction %s", context.call_id, brain.name, context.direction.value)
-        return (GuardedAgent(brain, session), run_filter, [UserTurnStarted])
+        obligations = Obligations(session, tools, note=getattr(brain, "note_obligation", None))
+        return (GuardedAgent(brain, session, obligations), run_filter, [UserTurnStarted])
 
     def _load(self, call_request: CallRequest, brain: str, traceparent: str | None) -> CallContext:
         """The call's context, in a span that continues the call's trace (its `traceparent` travels in the

@@ -33,9 +33,11 @@ from line.events import (
     UserTurnEnded,
 )
 
+from agent_host.obligations import Obligations, Turn
 from agent_host.session import CallSession, mask_payload
 from agent_host.tools import masked_arguments
 from shared.domain import Speaker
+from shared.models.agent import ToolName
 from shared.policy.disclosure import DisclosureKind, recording_notice
 from shared.policy.guard import review_agent_text
 from shared.telemetry import SPAN_AGENT_TURN, record_guard_intervention, traced_stream
@@ -43,6 +45,7 @@ from shared.telemetry import SPAN_AGENT_TURN, record_guard_intervention, traced_
 logger = logging.getLogger(__name__)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_LAST_QUESTION = re.compile(r"[^.!?]*\?\s*$")
 WITHHELD = "[withheld: spoken during card entry]"
 
 
@@ -72,11 +75,13 @@ def run_filter(event: InputEvent) -> bool:
 
 
 class GuardedAgent:
-    def __init__(self, brain: Brain, session: CallSession) -> None:
+    def __init__(self, brain: Brain, session: CallSession, obligations: Obligations | None = None) -> None:
         self.brain = brain
         self.session = session
+        self.obligations = obligations
         self._buffer = ""
         self._heard: set[str] = set()
+        self._last_question: str | None = None  # the agent's last question, asked again after an aside
 
     def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]:
         """One agent turn, as an `agent.turn` span in the call's trace (current while the turn runs, so
@@ -98,6 +103,8 @@ class GuardedAgent:
                 if isinstance(earlier, UserTurnEnded) and earlier.event_id not in self._heard:
                     self._hear(earlier)
             await self._drain(self.brain.process(env, event))
+            if self.obligations is not None:
+                await self.obligations.finish_pending()
             await session.finish(reason="websocket closed", abandoned=True)
             return
         if session.finished:
@@ -112,14 +119,14 @@ class GuardedAgent:
             stream = self.brain.on_keypad(env, event.button)
         elif isinstance(event, UserTurnEnded):
             session.heard_agent(spoken_since_last_turn(event))
-            self._hear(event)
-            stream = self.brain.process(env, event)
+            text = self._hear(event)
+            stream = await self._obliged(env, event, text)
         else:
             return
         async for output in self._guard(stream):
             yield output
 
-    def _hear(self, event: UserTurnEnded) -> None:
+    def _hear(self, event: UserTurnEnded) -> str:
         session = self.session
         self._heard.add(event.event_id)
         text = " ".join(item.content for item in event.content if isinstance(item, UserTextSent)).strip()
@@ -127,6 +134,47 @@ class GuardedAgent:
         if text:
             session.hear(text)
             session.record_speech(Speaker.CUSTOMER, WITHHELD if session.capture is not None else text)
+        return text
+
+    async def _obliged(self, env: TurnEnv, event: UserTurnEnded, text: str) -> AsyncIterator[OutputEvent]:
+        """The turn after code honoured the legal events in `text` (see `agent_host.obligations`): its
+        words, then the end of the call, a transfer, the last question again, or the brain's turn."""
+        if self.obligations is None or not text or self.session.capture is not None:
+            return self.brain.process(env, event)
+        turn = await self.obligations.read(text)
+        if turn == Turn():
+            return self.brain.process(env, event)
+        return self._after_obligations(env, event, turn)
+
+    async def _after_obligations(
+        self, env: TurnEnv, event: UserTurnEnded, turn: Turn
+    ) -> AsyncIterator[OutputEvent]:
+        assert self.obligations is not None
+        tools = self.obligations.tools
+        for line in turn.say:
+            yield AgentSendText(text=line)
+        if turn.end:
+            async for item in tools.invoke(ToolName.END_CALL.value, reason=turn.end):
+                if not isinstance(item, dict):
+                    yield item
+            return
+        if turn.transfer:
+            transferred = True
+            async for item in tools.invoke(
+                ToolName.TRANSFER_TO_HUMAN.value, reason="the customer asked for a person"
+            ):
+                if isinstance(item, dict):
+                    transferred = bool(item.get("transferred"))
+                else:
+                    yield item
+            if transferred:
+                return
+        if turn.repeat_question and self._last_question:
+            yield AgentSendText(text=self._last_question)
+            return
+        if turn.run_brain or turn.transfer:
+            async for output in self.brain.process(env, event):
+                yield output
 
     async def _drain(self, stream: AsyncIterator[OutputEvent]) -> None:
         try:
@@ -192,6 +240,9 @@ class GuardedAgent:
     def _emit(self, message: AgentSendText) -> AgentSendText:
         """Record words as they go out to the caller."""
         self.session.record_speech(Speaker.AGENT, message.text)
+        question = _LAST_QUESTION.search(message.text)
+        if question:
+            self._last_question = question.group(0).strip()
         return message
 
     async def _speak(self, output: AgentSendText) -> AsyncIterator[OutputEvent]:

@@ -99,6 +99,8 @@ class CallSession:
     utterances: list[str] = field(default_factory=list)
     factors_from: int = 0  # verification answers are read from this utterance on
     acknowledged: bool = False  # the harness reports what was spoken (Line `agent_speech`)
+    collection_stopped: str | None = None  # the legal event after which no collection talk is allowed
+    recording_stopped: bool = False  # the caller objected to being recorded
     arrangement: ArrangementPublic | None = None
     payment: PaymentPublic | None = None
     hardship: bool = False
@@ -144,7 +146,8 @@ class CallSession:
 
     def guard_context(self) -> GuardContext:
         return GuardContext(
-            verified=self.verification.verified,
+            # After a cease, dispute, bankruptcy, ... the debt is as unspeakable as before verification.
+            verified=self.verification.verified and self.collection_stopped is None,
             disclosed=frozenset(self.disclosed),
             approved_amounts=frozenset(self.approved_amounts),
             approved_dates=frozenset(self.approved_dates),
@@ -183,6 +186,12 @@ class CallSession:
         pending = self.read_back
         if pending is not None and pending.heard is None:
             pending.heard = heard_in_full(pending.text, spoken) if self.acknowledged else True
+
+    def stop_collection(self, reason: str) -> None:
+        """No more talk about the debt on this call (a cease, a dispute, a bankruptcy, ...): the guard holds
+        it as it would before verification, and the tools refuse account and payment requests."""
+        if self.collection_stopped is None:
+            self.collection_stopped = reason
 
     def read_terms(self, offer_id: str, text: str) -> None:
         self.read_back = ReadBack(offer_id=offer_id, text=text, at=len(self.utterances))

@@ -47,6 +47,7 @@ from shared.policy.heard import (
     read_consent,
     read_identity_claim,
 )
+from shared.policy.legal_events import LegalEvent
 from shared.policy.negotiation import evaluate_counter_offer, payment_options
 from shared.policy.schedule import amount_due_now, apply_payment
 from shared.policy.spoken import parse_date, spoken_amount
@@ -56,7 +57,7 @@ from shared.policy.verification import (
     check_factors,
     confirm_name,
 )
-from shared.services import arrangements, contact_preferences
+from shared.services import arrangements, contact_preferences, legal_events
 from shared.services import payments as payment_service
 from shared.services.telephony import CallRecordings
 from shared.telemetry import record_tool_latency
@@ -141,6 +142,18 @@ class AgentTools:
             record_tool_latency(name, time.perf_counter() - started, result=outcome)
         if not self.session.finished:
             self.session.record_tool(name, masked_arguments(arguments), result)
+
+    def _refusal(self) -> dict[str, Any] | None:
+        """Why the account may not be talked about now: not verified, or collection stopped on this call."""
+        if not self.session.verification.verified:
+            return _REFUSED_UNVERIFIED
+        if self.session.collection_stopped is not None:
+            return {
+                "refused": True,
+                "reason": f"collection stopped on this call ({self.session.collection_stopped}); "
+                "do not discuss the account or payments",
+            }
+        return None
 
     @property
     def _actor(self) -> Actor:
@@ -280,8 +293,9 @@ class AgentTools:
     async def get_account_summary(self) -> AsyncIterator[ToolItem]:
         session = self.session
         account = session.context.account
-        if not session.verification.verified:
-            yield _REFUSED_UNVERIFIED
+        refusal = self._refusal()
+        if refusal is not None:
+            yield refusal
             return
         if account is None:
             yield {"refused": True, "reason": "no open account for this customer"}
@@ -305,8 +319,9 @@ class AgentTools:
 
     async def get_payment_options(self, hardship: bool = False) -> AsyncIterator[ToolItem]:
         session = self.session
-        if not session.verification.verified:
-            yield _REFUSED_UNVERIFIED
+        refusal = self._refusal()
+        if refusal is not None:
+            yield refusal
             return
         terms, policy = session.account_terms, session.context.policy
         if terms is None or policy is None:
@@ -344,8 +359,9 @@ class AgentTools:
         first_payment_date: str = "",
     ) -> AsyncIterator[ToolItem]:
         session = self.session
-        if not session.verification.verified:
-            yield _REFUSED_UNVERIFIED
+        refusal = self._refusal()
+        if refusal is not None:
+            yield refusal
             return
         terms, policy = session.account_terms, session.context.policy
         if terms is None or policy is None:
@@ -381,8 +397,9 @@ class AgentTools:
         read back anew); an unclear answer is asked about once, then nothing is stored."""
         session = self.session
         context = session.context
-        if not session.verification.verified:
-            yield _REFUSED_UNVERIFIED
+        refusal = self._refusal()
+        if refusal is not None:
+            yield refusal
             return
         offer = session.offers.get(offer_id)
         if offer is None or context.customer is None or context.account is None or context.policy is None:
@@ -540,8 +557,9 @@ class AgentTools:
         this call, said to them before the keypad prompt. `amount` is a hint: no other figure is charged.
         The card is keyed on the phone (DTMF), never spoken."""
         session = self.session
-        if not session.verification.verified:
-            yield _REFUSED_UNVERIFIED
+        refusal = self._refusal()
+        if refusal is not None:
+            yield refusal
             return
         arrangement, account = session.arrangement, session.context.account
         due = amount_due_now(arrangement.schedule) if arrangement is not None else None
@@ -579,7 +597,7 @@ class AgentTools:
         """Pause the call's recording before any card digit is keyed; False when it could not be paused (the
         card is then not taken: its tones must never be recorded)."""
         context = self.session.context
-        if self.recordings is None or context.org_id is None:
+        if self.recordings is None or context.org_id is None or self.session.recording_stopped:
             return True
         try:
             await self.recordings.pause(org_id=context.org_id, call_id=context.call_id)
@@ -592,7 +610,7 @@ class AgentTools:
         """The card capture is over: record it and resume the recording."""
         self.session.record_event(AgentEvent.CARD_CAPTURE_ENDED, detail)
         context = self.session.context
-        if self.recordings is None or context.org_id is None:
+        if self.recordings is None or context.org_id is None or self.session.recording_stopped:
             return
         try:
             await self.recordings.resume(org_id=context.org_id, call_id=context.call_id)
@@ -833,6 +851,41 @@ class AgentTools:
         session.note_metadata({"hardship": {"note": note[:200]}})
         session.set_outcome(CallOutcome.HARDSHIP)
         yield {"recorded": True, "hardship_options": True}
+
+    async def record_legal_event(self, event: LegalEvent, *, verified: bool) -> list[str]:
+        """Store what a legal event requires (contact preferences, legal hold); the kinds stored."""
+        context = self.session.context
+        org_id, customer, actor = context.org_id, context.customer, self._actor
+        if org_id is None or customer is None:
+            return []
+        account_id = context.account.id if context.account else None
+        stored = await self._db(
+            lambda db: legal_events.record_legal_event(
+                session=db,
+                org_id=org_id,
+                customer_id=customer.id,
+                account_id=account_id,
+                event=event,
+                dialed_number=context.line_number,
+                verified=verified,
+                actor=actor,
+                call_id=context.call_id,
+            )
+        )
+        return [preference.kind.value for preference in stored]
+
+    async def stop_recording(self) -> bool:
+        """The caller objects to being recorded: stop the recording for the rest of the call, and note it."""
+        session, context = self.session, self.session.context
+        session.recording_stopped = True
+        stopped = False
+        if self.recordings is not None and context.org_id is not None:
+            try:
+                stopped = await self.recordings.stop(org_id=context.org_id, call_id=context.call_id)
+            except ExternalServiceError as exc:
+                logger.warning("call %s: recording not stopped: %s", context.call_id, exc.message)
+        session.note_metadata({"recording": {"objection": True, "stopped": stopped}})
+        return stopped
 
     # --- Ending ------------------------------------------------------------------------------------------
 

@@ -101,6 +101,9 @@ class CallOutcome(StrEnum):
     UNKNOWN_PARTY = "unknown_party"
     FAILED_VERIFICATION = "failed_verification"
     CEASE_REQUESTED = "cease_requested"
+    BANKRUPTCY = "bankruptcy"  # the customer filed for bankruptcy: no collection, the account on legal hold
+    DECEASED = "deceased"  # someone reported the customer's death: estate handling
+    INCONVENIENT_TIME = "inconvenient_time"  # a bad time now (and the times stated are honoured from now on)
     VOICEMAIL = "voicemail"
     ABANDONED = "abandoned"
 

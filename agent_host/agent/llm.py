@@ -107,6 +107,10 @@ class LlmBrain:
             "give the mini-Miranda before account details, quote only figures your tools returned."
         )
 
+    def note_obligation(self, instruction: str) -> None:
+        """A legal event the caller raised, recorded by code: what the model must and must not do now."""
+        self._note(f"Obligation (recorded by the system; follow it): {instruction}")
+
     def _note(self, text: str) -> None:
         """A system note for the model. Anchored at the start of the history: the SDK drops unacknowledged
         agent text from it later, so an anchor at the end could vanish."""

@@ -172,6 +172,11 @@ class TwilioTelephony:
         """Resume the call's recording after the card digits; False when it has none to resume."""
         return self._update_recording(call_sid, "resume the recording", status="in-progress")
 
+    def stop_recording(self, call_sid: str) -> bool:
+        """Stop the call's recording for good (the caller does not consent to being recorded); False when
+        it has none. Twilio's Recording resource takes `Status=stopped` on a live call's current recording."""
+        return self._update_recording(call_sid, "stop the recording", status="stopped")
+
     def _update_recording(self, call_sid: str, what: str, **fields: Any) -> bool:
         try:
             self._call_twilio(

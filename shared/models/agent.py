@@ -24,6 +24,7 @@ class AgentEvent(StrEnum):
     CARD_CAPTURE_STARTED = "card_capture_started"
     CARD_CAPTURE_ENDED = "card_capture_ended"
     GUARD_INTERVENTION = "guard_intervention"
+    LEGAL_EVENT = "legal_event"  # text: the LegalEventKind heard; details: what was recorded
     DISPOSITION = "disposition"  # text: the outcome
     CALL_ENDED = "call_ended"  # text: why (agent ended, transferred, websocket closed)
 

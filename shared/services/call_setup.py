@@ -105,6 +105,9 @@ class CallSetup:
     prompt: PromptPublic | None = None
     policy: NegotiationPolicyPublic | None = None
     initial_communication: bool = True
+    # The number the person on the line is on (dialed on outbound calls, the caller id inbound), E.164: what a
+    # "wrong number" or "don't call this number" applies to.
+    line_number: str | None = None
     today: date = field(default_factory=date.today)
     next_sequence: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -453,6 +456,8 @@ def load_call_setup(
         prompt=prompt,
         policy=policy,
         initial_communication=is_initial_communication(earlier_conversation=earlier_conversation),
+        line_number=_phone(to_number if direction is CallDirection.OUTBOUND else from_number)
+        or (customer.phone_number if customer else None),
         today=now.astimezone(zone).date(),
         next_sequence=next_sequence,
         metadata=meta,

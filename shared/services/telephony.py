@@ -556,3 +556,10 @@ class CallRecordings:
         if sid is None:
             return False
         return await asyncio.to_thread(self.telephony.resume_recording, sid)
+
+    async def stop(self, *, org_id: uuid.UUID, call_id: uuid.UUID) -> bool:
+        """Stop the call's recording for the rest of the call (an objection to being recorded)."""
+        sid = await asyncio.to_thread(self._recorded_sid, org_id, call_id)
+        if sid is None:
+            return False
+        return await asyncio.to_thread(self.telephony.stop_recording, sid)

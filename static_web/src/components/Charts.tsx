@@ -12,8 +12,8 @@ export interface OutcomeGroup {
 /** Outcomes grouped the way a collections manager reads them. */
 export const OUTCOME_GROUPS: readonly OutcomeGroup[] = [
   { key: "resolved", label: "Paid or promised", color: "var(--color-success)", outcomes: ["payment", "promise_to_pay", "payment_plan"] },
-  { key: "followup", label: "Callback or transfer", color: "var(--color-accent)", outcomes: ["callback_scheduled", "transferred"] },
-  { key: "care", label: "Hardship, dispute, cease", color: "var(--color-warning)", outcomes: ["hardship", "dispute", "cease_requested"] },
+  { key: "followup", label: "Callback or transfer", color: "var(--color-accent)", outcomes: ["callback_scheduled", "inconvenient_time", "transferred"] },
+  { key: "care", label: "Hardship, dispute, cease", color: "var(--color-warning)", outcomes: ["hardship", "dispute", "cease_requested", "bankruptcy", "deceased"] },
   { key: "refused", label: "Refused or not verified", color: "var(--color-danger)", outcomes: ["refused", "failed_verification", "abandoned"] },
   { key: "nocontact", label: "No contact", color: "var(--color-muted)", outcomes: ["voicemail", "wrong_party", "unknown_party"] },
 ];

@@ -170,6 +170,9 @@ const OUTCOME_TONES: Record<string, Tone> = {
   unknown_party: "neutral",
   failed_verification: "danger",
   cease_requested: "warning",
+  bankruptcy: "warning",
+  deceased: "neutral",
+  inconvenient_time: "accent",
   abandoned: "danger",
 };
 

@@ -9,7 +9,8 @@ import type { CallOutcome, CallPublic, CallStatus, Page, TacticPublic } from "..
 const STATUSES: CallStatus[] = ["queued", "initiated", "ringing", "in_progress", "completed", "busy", "no_answer", "failed", "canceled"];
 const OUTCOMES: CallOutcome[] = [
   "payment", "promise_to_pay", "payment_plan", "callback_scheduled", "refused", "dispute", "hardship", "transferred",
-  "wrong_party", "unknown_party", "failed_verification", "cease_requested", "voicemail", "abandoned",
+  "wrong_party", "unknown_party", "failed_verification", "cease_requested", "bankruptcy", "deceased",
+  "inconvenient_time", "voicemail", "abandoned",
 ];
 const FILTERS = ["status", "outcome", "direction", "tactic_id", "campaign_id", "customer_id", "started_from", "started_to"] as const;
 

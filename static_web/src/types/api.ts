@@ -46,6 +46,9 @@ export type CallOutcome =
   | "unknown_party"
   | "failed_verification"
   | "cease_requested"
+  | "bankruptcy"
+  | "deceased"
+  | "inconvenient_time"
   | "voicemail"
   | "abandoned";
 export type CallType = "campaign" | "callback" | "manual" | "test";
