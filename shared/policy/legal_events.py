@@ -59,7 +59,7 @@ _SPACES = re.compile(r"\s+")
 
 def _normalize(text: str) -> str:
     """Lower case, apostrophes dropped ("don't" → "dont"), punctuation to spaces, fillers out."""
-    lowered = text.lower().replace("’", "'").replace("'", "")
+    lowered = text.lower().replace("\u2019", "'").replace("'", "")
     lowered = re.sub(r"[^a-z0-9:\- ]", " ", lowered)
     lowered = _FILLERS.sub(" ", lowered)
     return _SPACES.sub(" ", lowered).strip()
@@ -84,7 +84,7 @@ _CEASE_NUMBER = _rx(
 )
 _CEASE = _rx(
     r"(?<!\bi )(?<!\bill )(?<!\bwe )(?<!\bwill )(?<!\bgonna )(?<!\bto )\b(?:stop|quit) (?:calling|ringing|phoning|"
-    r"contacting|bothering|harassing|hounding|texting)(?! you)\b",
+    r"contacting|bothering|harassing|hounding|texting)(?! you)\b(?! me at (?:work|my job))",
     r"\b(?:dont|do not|never) (?:ever )?(?:call|contact|phone|bother) me (?:ever )?(?:again|anymore|any more|"
     r"no more|at all|period|ever)\b",
     r"\bnever (?:call|contact) me\b",
@@ -159,7 +159,7 @@ _DISPUTE_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:its|thats) not mine\b",
             r"\b(?:its|thats|this is|that is|this isnt|that isnt) not my (?:debt|account|card|loan|bill)\b",
             r"\b(?:this|that) isnt my (?:debt|account|card|loan|bill)\b",
-            r"\bi (?:dont|do not) owe (?:this|that|it|anything|you|nothing|them|any)\b",
+            r"\bi (?:dont|do not) owe (?:this|that|it|anything|you|nothing|them|any)\b(?! (?:an? )?explanation)",
             r"\bi never (?:had|opened|signed (?:up )?for|applied for|took out|used) (?:this|that|an?|any|no)\b",
             r"\bi (?:dont|do not) (?:have|recognize|know (?:about|anything about)) (?:this|that|any) "
             r"(?:debt|account|card|loan)\b",
@@ -169,7 +169,7 @@ _DISPUTE_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("other", _rx(r"\bi (?:dispute|am disputing|want to dispute|wanna dispute)\b", r"\bim disputing\b")),
 )
 _VALIDATION = _rx(
-    r"\b(?:send|mail|show|give) (?:me )?(?:some )?(?:proof|documentation|paperwork|documents)\b",
+    r"\b(?:send|mail|show|give) (?:me )?(?:the |some |any )?(?:proof|documentation|paperwork|documents)\b",
     r"\bprove (?:it|that|this|i owe)\b",
     r"\b(?:validate|validating|validation of|verify|verification of) (?:this|that|the|my)? ?(?:debt|account)\b",
     r"\b(?:debt )?validation (?:letter|notice|request|information)\b",
@@ -184,19 +184,122 @@ _VALIDATION = _rx(
 # --- Attorney, bankruptcy, death ----------------------------------------------------------------------------
 
 _ATTORNEY = _rx(
-    rf"{_NOT}\b(?:my|our) (?:lawyer|lawyers|attorney|attorneys|legal counsel|counsel)\b(?! general)",
+    rf"{_NOT}\b(?:my|our) (?:bankruptcy |divorce |own |personal |family |new )?(?:lawyer|lawyers|attorney|attorneys|legal counsel|counsel)\b(?! general)",
     r"(?<!dont )(?<!do not )(?<!never )\b(?:i|we) (?:have|got|hired|retained|already have|already got) "
     r"(?:a|an|me a|myself a|an?) ?(?:lawyer|attorney|legal counsel)\b",
     r"\b(?:im|i am|we are|were) (?:being )?represented by\b",
     r"\b(?:lawyer|attorney) (?:is )?(?:handling|representing|taking care of|dealing with)\b",
 )
 _NAME_STOP = frozenset(
-    """a an the and or but is it its handling handles dealing going taking on in at to of for with from
-    this that he she they his her their my your our me you him them i we no not yes okay ok so just now
-    then there here call calling number phone name reach contact stop please thanks thank down over out
-    up about all everything anything something good bad really very like well sir maam right wrong
-    lawyer attorney office firm law estate executor dont cant wont will would can could should been be
-    was were has have had do does did get got""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "is",
+        "it",
+        "its",
+        "handling",
+        "handles",
+        "dealing",
+        "going",
+        "taking",
+        "on",
+        "in",
+        "at",
+        "to",
+        "of",
+        "for",
+        "with",
+        "from",
+        "this",
+        "that",
+        "he",
+        "she",
+        "they",
+        "his",
+        "her",
+        "their",
+        "my",
+        "your",
+        "our",
+        "me",
+        "you",
+        "him",
+        "them",
+        "i",
+        "we",
+        "no",
+        "not",
+        "yes",
+        "okay",
+        "ok",
+        "so",
+        "just",
+        "now",
+        "then",
+        "there",
+        "here",
+        "call",
+        "calling",
+        "number",
+        "phone",
+        "name",
+        "reach",
+        "contact",
+        "stop",
+        "please",
+        "thanks",
+        "thank",
+        "down",
+        "over",
+        "out",
+        "up",
+        "about",
+        "all",
+        "everything",
+        "anything",
+        "something",
+        "good",
+        "bad",
+        "really",
+        "very",
+        "like",
+        "well",
+        "sir",
+        "maam",
+        "right",
+        "wrong",
+        "lawyer",
+        "attorney",
+        "office",
+        "firm",
+        "law",
+        "estate",
+        "executor",
+        "dont",
+        "cant",
+        "wont",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "been",
+        "be",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+        "did",
+        "get",
+        "got",
+    ]
 )
 _ATTORNEY_NAME = re.compile(
     r"\b(?:lawyer|lawyers|attorney|attorneys|counsel)(?:s name| name)? is (?:named |called )?(?P<name>[a-z]+(?: [a-z]+){0,2})"
@@ -258,7 +361,9 @@ _MONEY_TROUBLE = re.compile(
     r"lost (?:his|her|our) income|budget)\b"
 )
 _ESTATE_CONTEXT = re.compile(r"\b(?:his|her|their) (?:estate|debt|debts|account|accounts|bills|card|loan)\b")
-_SELF_RELATION = re.compile(rf"\b(?:this is|im|i am|its) (?:his|her|their|the) (?P<rel>{_RELATIONS}|executor|executrix)\b")
+_SELF_RELATION = re.compile(
+    rf"\b(?:this is|im|i am|its) (?:his|her|their|the) (?P<rel>{_RELATIONS}|executor|executrix)\b"
+)
 _INVERSE_RELATION = {
     "husband": "wife", "wife": "husband", "spouse": "spouse", "partner": "partner", "fiance": "fiancee",
     "fiancee": "fiance", "boyfriend": "girlfriend", "girlfriend": "boyfriend",
@@ -298,8 +403,8 @@ _WRONG_NUMBER = _rx(
     r"\byou (?:have|got|dialed|called) the wrong\b",
 )
 _THIRD_PARTY = _rx(
-    r"\b(?:hes|shes|he is|she is|he isnt|she isnt|they are|theyre) (?:not )?(?:home|here|in|around|"
-    r"available)\b(?<!\bhes home)(?<!\bshes home)(?<!\bhe is home)(?<!\bshe is home)",
+    r"\b(?:hes|shes|he is|she is|they are|theyre) not (?:home|here|in|around|available)\b",
+    r"\b(?:he|she|they) (?:isnt|aint|arent) (?:home|here|in|around|available)\b",
     r"\b(?:hes|shes|he is|she is|theyre|they are) (?:at work|out|away|sleeping|asleep|busy|in the shower|"
     r"at school|not in|out of town|working|on vacation|in the hospital)\b",
     rf"\b(?:this is|im|i am|its) (?:his|her|their) (?:{_RELATIONS})\b",
@@ -310,7 +415,6 @@ _THIRD_PARTY = _rx(
     r"\b(?:im|i am|this is) not (?:him|her|them)\b",
     r"\bwho(?:s| is) (?:this|calling)\b.*\b(?:for him|for her)\b",
 )
-_THIRD_PARTY_NOT = re.compile(r"\b(?:hes|shes|he is|she is) (?:not )?in (?:the|a|his|her|my|our|trouble)\b(?!.*\bnot home\b)")
 
 # --- Times ---------------------------------------------------------------------------------------------------
 
@@ -319,7 +423,9 @@ _HOUR_WORD = (
     r"lunch|lunchtime)"
 )
 _MINUTE_WORD = r"(?: (?:thirty|fifteen|forty five|oh five|\d{2}))?"
-_MERIDIEM = r"(?: ?(?:am|a m|pm|p m|oclock|o clock|in the morning|in the evening|at night|tonight|in the afternoon))?"
+_MERIDIEM = (
+    r"(?: ?(?:am|a m|pm|p m|oclock|o clock|in the morning|in the evening|at night|tonight|in the afternoon))?"
+)
 
 
 def _clock_rx(group: str) -> str:
@@ -344,7 +450,7 @@ _NOT_BETWEEN = re.compile(
 _PART_OF_DAY = re.compile(
     r"\b(?:dont|do not|never|not|no calls?|stop calling(?: me)?) (?:ever )?(?:call (?:me )?|calling (?:me )?)?"
     r"(?:\w+ )?(?:in the|during the|at|in|during) (?P<part>mornings?|afternoons?|evenings?|night|nights|"
-    r"daytime|day|work hours|working hours|business hours|dinner(?: ?time)?|supper(?: ?time)?)\b"
+    r"daytime|day|work hours|working hours|business hours|work|my job|dinner(?: ?time)?|supper(?: ?time)?)\b"
 )
 _PARTS = {
     "morning": ("00:00", "12:00"),
@@ -360,6 +466,8 @@ _PARTS = {
     "work hours": ("08:00", "17:00"),
     "working hours": ("08:00", "17:00"),
     "business hours": ("08:00", "17:00"),
+    "work": ("08:00", "17:00"),  # FDCPA 805(a)(3) is about the workplace; we honor it as working hours
+    "my job": ("08:00", "17:00"),
     "dinner": ("17:00", "19:00"),
     "dinner time": ("17:00", "19:00"),
     "dinnertime": ("17:00", "19:00"),
@@ -388,8 +496,8 @@ _NOW = _rx(
     r"\bim at work\b",
 )
 _CALLBACK = _rx(
-    r"\bcall (?:me |us )?back\b",
-    r"\b(?:call|try|ring) (?:me|us) (?:again )?(?:later|tomorrow|next|on|in|this|tonight|another|some other|"
+    r"(?<!dont )(?<!not )(?<!never )\bcall (?:me |us )?back\b",
+    r"(?<!dont )(?<!not )(?<!never )\b(?:call|try|ring) (?:me|us) (?:again )?(?:later|tomorrow|next|on|in|this|tonight|another|some other|"
     r"at|around|after|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
     r"\b(?:can|could|would) you (?:please )?(?:call|try) (?:me )?(?:again )?(?:later|tomorrow|next|on|in|"
     r"this|tonight|another|some other|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
@@ -418,7 +526,7 @@ _AI_QUESTION = _rx(
     rf"\b(?:am i|are we) (?:talking|speaking|chatting) (?:to|with) (?:a |an |some )?(?:kind of )?{_MACHINE}\b",
     rf"\bis this (?:a |an |some )?(?:kind of )?{_MACHINE}\b",
     rf"\b(?:are you|you) (?:a |an |some )?(?:kind of )?(?:sort of )?{_MACHINE}\b(?! to)",
-    rf"\bis (?:this|that) (?:a )?(?:real|actual|live) (?:person|human|voice)\b",
+    r"\bis (?:this|that) (?:a )?(?:real|actual|live) (?:person|human|voice)\b",
     r"\bis anyone (?:really )?there\b",
     r"\bam i talking to a person\b",
     r"\bare you (?:even )?(?:real|alive|human)\b",
@@ -427,9 +535,9 @@ _PERSON = r"(?:person|human|human being|representative|rep|agent|operator|superv
 _HUMAN = _rx(
     rf"\b(?:talk|speak|chat) (?:to|with) (?:a |an |the |your |some |one of your )?(?:real |live |actual |"
     rf"human )?{_PERSON}\b(?! about)",
-    rf"\b(?:want|need|get me|give me|gimme|put me through to|transfer me to|connect me (?:to|with)|"
-    rf"let me have|i d like) (?:a |an |the |your |some |to )?(?:real |live |actual |human )?"
-    rf"(?:person|human|human being|representative|rep|agent|operator|supervisor|manager|live agent)\b",
+    r"\b(?:want|need|get me|give me|gimme|put me through to|transfer me to|connect me (?:to|with)|"
+    r"let me have|i d like) (?:a |an |the |your |some |to )?(?:real |live |actual |human )?"
+    r"(?:person|human|human being|representative|rep|agent|operator|supervisor|manager|live agent)\b",
     r"\btransfer me\b",
     r"^(?:representative|operator|agent|human|a human|a person|supervisor|manager|real person|live agent)"
     r"(?: (?:representative|operator|agent|please|now))*$",
@@ -474,6 +582,7 @@ def _title(name: str) -> str | None:
     return " ".join(word.capitalize() for word in words)
 
 
+_HUNDRED = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine) hundred\b")
 _PHONE_CUE = re.compile(
     r"\b(?:number|phone|cell|reach (?:him|her|them|me|us)? ?at|call (?:him|her|them|me|us)? ?at|at)\b(?: is)?"
 )
@@ -481,6 +590,7 @@ _PHONE_CUE = re.compile(
 
 def _phone(text: str) -> str | None:
     """The phone number said after a cue ("his number is five five five ..."): 10 digits become E.164."""
+    text = _HUNDRED.sub(lambda m: f"{m.group(1)} zero zero", text)  # "eight hundred" in a number: 800
     for cue in _PHONE_CUE.finditer(text):
         digits = ""
         for group in digit_groups(text[cue.end() :]):
@@ -514,47 +624,45 @@ def _case_number(text: str) -> str | None:
     return value if any(ch.isdigit() for ch in value) else None
 
 
-def _clock(said: str, *, bias: str) -> str | None:
-    """ "six" → 18:00 when `bias` is "pm" for small hours ("call after six"), "noon" → 12:00, "ten am" →
-    10:00, "six thirty" → 18:30. Bias "day": 8-11 am, 12 noon, 1-7 pm (how people speak of the calling day)."""
+_MINUTES = {"thirty": 30, "fifteen": 15, "forty five": 45, "oh five": 5}
+
+
+def _hour_minute(head: str, rest: str) -> tuple[int, int] | None:
+    if ":" in head:
+        hour_text, minute_text = head.split(":", 1)
+        return int(hour_text), int(minute_text)
+    hour = int(head) if head.isdigit() else words_to_number([head])
+    if hour is None:
+        return None
+    said = re.match(r"(thirty|fifteen|forty five|oh five|\d{2})\b", rest)
+    if said is None:
+        return hour, 0
+    minute = said.group(1)
+    return hour, int(minute) if minute.isdigit() else _MINUTES[minute]
+
+
+def _clock(said: str) -> str | None:
+    """A clock time as said: "noon" → 12:00, "ten am" → 10:00, "six thirty" → 18:30. Without am/pm an hour
+    reads as people speak of the calling day: 8-11 morning, 12 noon, 1-7 afternoon or evening ("call after
+    six" → 18:00)."""
     words = said.split()
     if not words:
         return None
-    head = words[0]
-    minute = 0
-    if head in {"noon", "lunch", "lunchtime"}:
-        return "12:00"
-    if head == "midnight":
-        return "00:00"
-    if ":" in head:
-        hour_text, minute_text = head.split(":", 1)
-        hour, minute = int(hour_text), int(minute_text)
-    elif head.isdigit():
-        hour = int(head)
-    else:
-        value = words_to_number([head])
-        if value is None:
-            return None
-        hour = value
+    if words[0] in {"noon", "lunch", "lunchtime", "midnight"}:
+        return "00:00" if words[0] == "midnight" else "12:00"
     rest = " ".join(words[1:])
-    if re.match(r"(?:thirty|fifteen|forty five|oh five|\d{2})\b", rest):
-        minute_said = re.match(r"(thirty|fifteen|forty five|oh five|\d{2})", rest)
-        assert minute_said is not None
-        minute = {"thirty": 30, "fifteen": 15, "forty five": 45, "oh five": 5}.get(
-            minute_said.group(1), int(minute_said.group(1)) if minute_said.group(1).isdigit() else 0
-        )
-    if hour > 23 or minute > 59:
+    read = _hour_minute(words[0], rest)
+    if read is None or read[0] > 23 or read[1] > 59:
         return None
+    hour, minute = read
     pm = re.search(r"\b(?:pm|p m|in the evening|at night|tonight|in the afternoon)\b", rest)
     am = re.search(r"\b(?:am|a m|in the morning)\b", rest)
-    if hour <= 12:
-        if pm and hour < 12:
-            hour += 12
-        elif am and hour == 12:
-            hour = 0
-        elif not am and not pm and 1 <= hour <= 7:
-            hour += 12
-    del bias
+    if pm and hour < 12:
+        hour += 12
+    elif am and hour == 12:
+        hour = 0
+    elif not am and not pm and 1 <= hour <= 7:
+        hour += 12
     return f"{hour:02d}:{minute:02d}"
 
 
@@ -571,44 +679,67 @@ def _weekdays(said: str) -> list[int]:
     return sorted(days)
 
 
+def _not_after(text: str, days: list[int]) -> dict[str, Any] | None:
+    """ "never call after eight pm": from then to midnight."""
+    match = _NOT_AFTER.search(text)
+    start = _clock(match.group("t")) if match else None
+    return None if start in {None, "00:00"} else {"weekdays": days, "start": start, "end": "00:00"}
+
+
+def _call_after(text: str, days: list[int]) -> dict[str, Any] | None:
+    """ "call after six": the calling day until then (08:00, the earliest lawful call, to 18:00)."""
+    match = _AFTER.search(text)
+    end = _clock(match.group("t")) if match else None
+    return None if end is None or end <= "08:00" else {"weekdays": days, "start": "08:00", "end": end}
+
+
+def _not_before(text: str, days: list[int]) -> dict[str, Any] | None:
+    """ "don't call me before noon": midnight until then."""
+    match = _NOT_BEFORE.search(text)
+    end = _clock(match.group("t")) if match else None
+    return None if end in {None, "00:00"} else {"weekdays": days, "start": "00:00", "end": end}
+
+
+def _not_between(text: str, days: list[int]) -> dict[str, Any] | None:
+    match = _NOT_BETWEEN.search(text)
+    if match is None:
+        return None
+    start, end = _clock(match.group("a")), _clock(match.group("b"))
+    if start is None or end is None or start == end:
+        return None
+    later = f"{int(end[:2]) + 12:02d}{end[2:]}"
+    if start > end and int(end[:2]) < 12 and later > start:
+        end = later  # "between six and nine": 18:00-21:00, not over midnight
+    return {"weekdays": days, "start": start, "end": end}
+
+
+def _not_part_of_day(text: str, days: list[int]) -> dict[str, Any] | None:
+    match = _PART_OF_DAY.search(text)
+    if match is None:
+        return None
+    start, end = _PARTS[match.group("part")]
+    return {"weekdays": days, "start": start, "end": end}
+
+
+def _not_on_days(text: str, days: list[int]) -> dict[str, Any] | None:
+    del days  # the days named are the period itself
+    match = _NOT_ON_DAYS.search(text)
+    named = _weekdays(match.group("days")) if match else []
+    return {"all_day": True, "weekdays": named} if named else None
+
+
+_PERIOD_READERS = (_not_after, _call_after, _not_before, _not_between, _not_part_of_day, _not_on_days)
+
+
 def _period(text: str) -> dict[str, Any] | None:
-    """A standing inconvenient period in the engine's format (`parse_stated_time`)."""
+    """A standing inconvenient period in the engine's format (`parse_stated_time`); hours said "on
+    weekdays" or "on sundays" hold on those days only."""
     on_days = _ON_DAYS.search(text)
-    limited = _weekdays(on_days.group("days")) if on_days else []
-    days = limited or list(range(7))
-    after = _AFTER.search(text)
-    if after:
-        end = _clock(after.group("t"), bias="day")
-        if end is not None and end > "08:00":
-            return {"weekdays": days, "start": "08:00", "end": end}
-    before = _NOT_BEFORE.search(text)
-    if before:
-        end = _clock(before.group("t"), bias="day")
-        if end is not None and end != "00:00":
-            return {"weekdays": days, "start": "00:00", "end": end}
-    between = _NOT_BETWEEN.search(text)
-    if between:
-        start, end = _clock(between.group("a"), bias="day"), _clock(between.group("b"), bias="day")
-        if start is not None and end is not None and start != end:
-            if start > end and int(start[:2]) >= 12 and int(end[:2]) < 12 + 8:
-                start = f"{int(start[:2]) - 12:02d}{start[2:]}"  # "between nine and five": 09:00-17:00
-            return {"weekdays": days, "start": start, "end": end}
-    not_after = _NOT_AFTER.search(text)
-    if not_after:
-        start = _clock(not_after.group("t"), bias="day")
-        if start is not None and start != "00:00":
-            return {"weekdays": days, "start": start, "end": "00:00"}
-    part = _PART_OF_DAY.search(text)
-    if part:
-        start, end = _PARTS[part.group("part")]
-        return {"weekdays": days, "start": start, "end": end}
-    not_on = _NOT_ON_DAYS.search(text)
-    if not_on:
-        named = _weekdays(not_on.group("days"))
-        if named:
-            return {"all_day": True, "weekdays": named}
-    if re.search(r"\b(?:im|i am) at work\b", text) and re.search(r"\bcall (?:me )?(?:back )?later\b", text):
-        return None  # "at work call me later": now only
+    days = (_weekdays(on_days.group("days")) if on_days else []) or list(range(7))
+    for reader in _PERIOD_READERS:
+        period = reader(text, days)
+        if period is not None:
+            return period
     return None
 
 
@@ -625,7 +756,7 @@ def _callback_details(text: str, today: date) -> dict[str, Any]:
         details["date"] = when.isoformat()
     clock = _AT_CLOCK.search(tail)
     if clock is not None:
-        said = _clock(clock.group("t"), bias="day")
+        said = _clock(clock.group("t"))
         if said is not None:
             details["time_of_day"] = said
     if "time_of_day" not in details:
@@ -647,8 +778,6 @@ def _deceased_details(text: str) -> dict[str, Any]:
         theirs = re.search(rf"\bmy (?P<rel>{_RELATIONS}) (?:\w+ )?{_DIED}", text)
         if theirs is not None and theirs.group("rel") in _INVERSE_RELATION:
             details["relation"] = _INVERSE_RELATION[theirs.group("rel")]
-        elif re.search(r"\b(?:executor|executrix|administrator|personal representative)\b", text):
-            details["relation"] = "executor"
     for match in _ESTATE_NAME.finditer(text):
         name = _title(match.group("name") or match.group("name2") or "")
         if name is not None:
@@ -663,24 +792,30 @@ def _deceased_details(text: str) -> dict[str, Any]:
 # --- Recognition ---------------------------------------------------------------------------------------------
 
 
-def recognize(text: str, *, today: date) -> tuple[LegalEvent, ...]:
-    """Every legal event in one customer utterance, in `LegalEventKind` order, each kind at most once, with
-    the details said. `today` is the customer's local date (for "call me back tomorrow")."""
-    said = _normalize(text)
-    if not said:
-        return ()
-    found: dict[LegalEventKind, dict[str, Any]] = {}
+_Found = dict[LegalEventKind, dict[str, Any]]
 
-    dont_call_me = [m for m in _DONT_CALL_ME.finditer(said) if not _TIME_QUALIFIER.match(m.group("rest"))]
+
+def _dont_call_me(said: str) -> bool:
+    """ "don't call me" with no time after it ("don't call me before noon" is an inconvenient time)."""
+    return any(not _TIME_QUALIFIER.match(m.group("rest")) for m in _DONT_CALL_ME.finditer(said))
+
+
+def _cease_events(said: str, found: _Found) -> None:
+    """Cease, cease of this number, cease of the phone channel."""
     if _CEASE_CHANNEL.search(said):
         found[LegalEventKind.CEASE_CHANNEL] = {"channel": "phone"}
-    elif _CEASE_NUMBER.search(said):
+        return
+    rest = said
+    if _CEASE_NUMBER.search(said):
         found[LegalEventKind.CEASE_NUMBER] = {}
-    elif _CEASE.search(said) or dont_call_me:
+        # "stop calling this number" is about the number; "stop calling me" said as well is a full cease.
+        rest = _CEASE_NUMBER.sub(" ", said)
+    if _CEASE.search(rest) or _dont_call_me(rest):
         found[LegalEventKind.CEASE] = {}
-    if _CEASE_NUMBER.search(said) and LegalEventKind.CEASE_CHANNEL not in found:
-        found[LegalEventKind.CEASE_NUMBER] = {}
 
+
+def _debt_events(said: str, found: _Found) -> None:
+    """Disputes (with a reason code) and validation requests."""
     for reason, pattern in _DISPUTE_REASONS:
         if pattern.search(said):
             found[LegalEventKind.DISPUTE] = {"reason": reason}
@@ -688,51 +823,59 @@ def recognize(text: str, *, today: date) -> tuple[LegalEvent, ...]:
     if _VALIDATION.search(said) and LegalEventKind.CEASE_CHANNEL not in found:
         found[LegalEventKind.VALIDATION_REQUEST] = {}
 
+
+def _attorney_details(said: str) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    for match in _ATTORNEY_NAME.finditer(said):
+        name = _title(match.group("name") or match.group("name2") or match.group("name3") or "")
+        if name is not None:
+            details["attorney_name"] = name
+            break
+    phone = _phone(said)
+    if phone is not None:
+        details["attorney_phone"] = phone
+    return details
+
+
+def _bankruptcy_details(said: str) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    chapter = _CHAPTER.search(said)
+    if chapter is not None:
+        word = chapter.group(1)
+        details["chapter"] = int(word) if word.isdigit() else words_to_number([word])
+    case = _case_number(said)
+    if case is not None:
+        details["case_number"] = case
+    return details
+
+
+def _status_events(said: str, found: _Found) -> None:
+    """Attorney, bankruptcy, death; who answered (wrong number, someone else)."""
     if _ATTORNEY.search(said):
-        details: dict[str, Any] = {}
-        for match in _ATTORNEY_NAME.finditer(said):
-            name = _title(match.group("name") or match.group("name2") or match.group("name3") or "")
-            if name is not None:
-                details["attorney_name"] = name
-                break
-        phone = _phone(said)
-        if phone is not None:
-            details["attorney_phone"] = phone
-        found[LegalEventKind.ATTORNEY] = details
-
+        found[LegalEventKind.ATTORNEY] = _attorney_details(said)
     if _BANKRUPTCY.search(said) and not _BANKRUPTCY_HEDGE.search(said):
-        details = {}
-        chapter = _CHAPTER.search(said)
-        if chapter is not None:
-            word = chapter.group(1)
-            details["chapter"] = int(word) if word.isdigit() else words_to_number([word])
-        case = _case_number(said)
-        if case is not None:
-            details["case_number"] = case
-        found[LegalEventKind.BANKRUPTCY] = details
-
+        found[LegalEventKind.BANKRUPTCY] = _bankruptcy_details(said)
     died = _DECEASED.search(said) and not _NOT_A_PERSON.search(said)
     if died and (not _MONEY_TROUBLE.search(said) or _ESTATE_CONTEXT.search(said)):
         found[LegalEventKind.DECEASED] = _deceased_details(said)
-
     if _WRONG_NUMBER.search(said):
         found[LegalEventKind.WRONG_NUMBER] = {}
-    if (
-        _THIRD_PARTY.search(said)
-        and not _THIRD_PARTY_NOT.search(said)
-        and LegalEventKind.DECEASED not in found
-        and LegalEventKind.WRONG_NUMBER not in found
-    ):
+    elif _THIRD_PARTY.search(said) and LegalEventKind.DECEASED not in found:
         found[LegalEventKind.THIRD_PARTY] = {}
 
+
+_WANTS_REAL = re.compile(r"\b(?:want|need|get me|give me)\b (?:\w+ )?(?:a )?real")
+
+
+def _conversation_events(said: str, today: date, found: _Found) -> None:
+    """Inconvenient times, recording, a machine or a person, hardship, a callback."""
     period = _period(said)
     now = bool(_NOW.search(said)) or (period is not None and _covers_today(period, today))
     if period is not None or now:
         found[LegalEventKind.INCONVENIENT_TIME] = {"now": now, **({"period": period} if period else {})}
-
     if _RECORDING.search(said):
         found[LegalEventKind.RECORDING_OBJECTION] = {}
-    if _AI_QUESTION.search(said) and not re.search(r"\b(?:want|need|get me|give me)\b (?:\w+ )?(?:a )?real", said):
+    if _AI_QUESTION.search(said) and not _WANTS_REAL.search(said):
         found[LegalEventKind.AI_QUESTION] = {}
     if _HUMAN.search(said) and not _HUMAN_NOT.search(said):
         found[LegalEventKind.HUMAN_REQUEST] = {}
@@ -741,6 +884,18 @@ def recognize(text: str, *, today: date) -> tuple[LegalEvent, ...]:
     if _CALLBACK.search(said) and LegalEventKind.CEASE not in found:
         found[LegalEventKind.CALLBACK_REQUEST] = _callback_details(said, today)
 
+
+def recognize(text: str, *, today: date) -> tuple[LegalEvent, ...]:
+    """Every legal event in one customer utterance, in `LegalEventKind` order, each kind at most once, with
+    the details said. `today` is the customer's local date (for "call me back tomorrow")."""
+    said = _normalize(text)
+    if not said:
+        return ()
+    found: _Found = {}
+    _cease_events(said, found)
+    _debt_events(said, found)
+    _status_events(said, found)
+    _conversation_events(said, today, found)
     return tuple(LegalEvent(kind, found[kind]) for kind in LegalEventKind if kind in found)
 
 
@@ -842,8 +997,8 @@ _ROWS = (
         say="Thank you for letting me know. We will contact your attorney from now on and won't call you "
         "about this again. Goodbye.",
         instruction=(
-            "The customer is represented by an attorney (FDCPA 805(a)(2)). If you do not have the attorney's "
-            "name and phone number, you must ask for them once; then confirm we will contact the attorney and "
+            "The customer is represented by an attorney (FDCPA 805(a)(2)). You must ask once for the "
+            "attorney's name and phone number when you do not have them, then confirm we will contact the attorney and "
             "end the call. Never discuss the account, amounts or offers with the customer."
         ),
         records="contact preference attorney (attorney_name, attorney_phone when said)",
@@ -883,7 +1038,7 @@ _ROWS = (
         _K.WRONG_NUMBER,
         say="I'm sorry for the trouble. We'll remove this number and won't call it again. Goodbye.",
         instruction=(
-            "This number does not belong to the person we are calling. You must apologize, say the number will "
+            "The person says this number does not belong to the customer. You must apologize, say the number will "
             "not be called again, and end the call. Never say who you were calling for or why."
         ),
         records="contact preference do_not_call_number (reason wrong_number) for the dialed number",
@@ -894,7 +1049,7 @@ _ROWS = (
         _K.THIRD_PARTY,
         say="This is {agent_name}. I'll call back another time. Thank you, goodbye.",
         instruction=(
-            "Someone other than the customer answered (FDCPA 805(b)). You must say only your name and that you "
+            "The person who answered is not the customer (FDCPA 805(b)). You must say only your name and that you "
             "will call back, then end the call. Never say why you are calling, the company's purpose, any "
             "account or amount, and never leave a message about the debt."
         ),
@@ -919,7 +1074,7 @@ _ROWS = (
         say="Understood. I've stopped recording this call.",
         instruction=(
             "The customer does not consent to recording (state all-party consent laws). The recording has been "
-            "stopped by the system; you must tell them so plainly and then continue. Never claim the call is "
+            "stopped by the system. You must tell them so plainly and then continue. Never claim the call is "
             "still recorded or that recording is required."
         ),
         records="nothing in contact preferences; the call's recording is paused by the telephony adapter",
