@@ -302,9 +302,9 @@ _NAME_STOP = frozenset(
     ]
 )
 _ATTORNEY_NAME = re.compile(
-    r"\b(?:lawyer|lawyers|attorney|attorneys|counsel)(?:s name| name)? is (?:named |called )?(?P<name>[a-z]+(?: [a-z]+){0,2})"
-    r"|\b(?:his|her|their) name is (?P<name2>[a-z]+(?: [a-z]+){0,2})"
-    r"|\b(?:lawyer|attorney) (?:named|called) (?P<name3>[a-z]+(?: [a-z]+){0,2})"
+    r"\b(?:lawyer|lawyers|attorney|attorneys|counsel)(?:s name| name)? is (?:named |called )?(?=(?P<name>[a-z]+(?: [a-z]+){0,2}))"
+    r"|\b(?:his|her|their) name is (?=(?P<name2>[a-z]+(?: [a-z]+){0,2}))"
+    r"|\b(?:lawyer|attorney) (?:named|called) (?=(?P<name3>[a-z]+(?: [a-z]+){0,2}))"
 )
 _BANKRUPTCY = _rx(
     r"(?<!might )(?<!may )(?<!gonna )(?<!to )(?<!about )(?<!considering )(?<!should )(?<!not )"
@@ -376,9 +376,9 @@ _INVERSE_RELATION = {
 }  # fmt: skip
 _ESTATE_NAME = re.compile(
     r"\b(?:executor|executrix|administrator|lawyer|attorney|estate|representative)(?: is| named|s name is) "
-    r"(?P<name>[a-z]+(?: [a-z]+){0,2})"
+    r"(?=(?P<name>[a-z]+(?: [a-z]+){0,2}))"
     r"|\b(?:contact|call|talk to|reach|speak to|speak with|talk with) (?:my (?:\w+ )?|our (?:\w+ )?)?"
-    r"(?P<name2>[a-z]+(?: [a-z]+){0,2})"
+    r"(?=(?P<name2>[a-z]+(?: [a-z]+){0,2}))"
 )
 
 # --- Who answered -------------------------------------------------------------------------------------------

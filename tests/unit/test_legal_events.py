@@ -275,6 +275,11 @@ def test_does_not_trigger_on_look_alikes(said: str, absent: set[LegalEventKind])
             {"attorney_name": "Maria Lopez", "attorney_phone": "+16025550199"},
         ),
         ("my attorney's name is david cho", {"attorney_name": "David Cho"}),
+        (
+            "um my lawyer is handling it his name is john smith his number is six oh two five five five zero "
+            "one four four",
+            {"attorney_name": "John Smith", "attorney_phone": "+16025550144"},
+        ),
         ("my lawyer is handling it", {}),
         (
             "i have a lawyer the number is eight hundred five five five zero one four two",
