@@ -84,7 +84,8 @@ _CEASE_NUMBER = _rx(
 )
 _CEASE = _rx(
     r"(?<!\bi )(?<!\bill )(?<!\bwe )(?<!\bwill )(?<!\bgonna )(?<!\bto )\b(?:stop|quit) (?:calling|ringing|phoning|"
-    r"contacting|bothering|harassing|hounding|texting)(?! you)\b(?! me at (?:work|my job))",
+    r"contacting|bothering|harassing|hounding|texting)(?! you)\b(?! me at (?:work|my job))"
+    r"(?! (?:my job|my work|my office|my workplace)\b)",
     r"\b(?:dont|do not|never) (?:ever )?(?:call|contact|phone|bother) me (?:ever )?(?:again|anymore|any more|"
     r"no more|at all|period|ever)\b",
     r"\bnever (?:call|contact) me\b",
@@ -164,6 +165,8 @@ _DISPUTE_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bi (?:dont|do not) (?:have|recognize|know (?:about|anything about)) (?:this|that|any) "
             r"(?:debt|account|card|loan)\b",
             r"\bnot my (?:debt|account|card|loan)\b",
+            r"\bi (?:never agreed to|dont remember|do not remember|dont recognize|do not recognize|never made) "
+            r"(?:this|that|any|these|those) (?:debt|account|charge|charges|loan|card|purchase|purchases)\b",
         ),
     ),
     ("other", _rx(r"\bi (?:dispute|am disputing|want to dispute|wanna dispute)\b", r"\bim disputing\b")),
@@ -178,15 +181,19 @@ _VALIDATION = _rx(
     r"\bsend (?:me )?(?:it|that|this|something|everything|the details|the information|the info|"
     r"the paperwork) (?:\w+ )?in writing\b",
     r"\bput (?:it|that|this) in writing\b",
+    r"\b(?:send|mail) me (?:something|it|that|the details|a statement|statements|a copy|the contract|a bill|"
+    r"the information|the info|the records|some information)(?: in the mail| by mail| in writing)?\b",
+    r"\b(?:i want|i need|send me|can i get|can i have) a copy of (?:the|my|that|this) (?:contract|agreement|"
+    r"statement|bill|application)\b",
     r"\b(?:i want|i need|send me|wheres the|where is the) (?:a )?(?:\w+ )?proof\b",
 )
 
 # --- Attorney, bankruptcy, death ----------------------------------------------------------------------------
 
 _ATTORNEY = _rx(
-    rf"{_NOT}\b(?:my|our) (?:bankruptcy |divorce |own |personal |family |new )?(?:lawyer|lawyers|attorney|attorneys|legal counsel|counsel)\b(?! general)",
+    rf"{_NOT}\b(?:my|our) (?:bankruptcy |divorce |own |personal |family |new )?(?:lawyer|lawyers|attorney|attorneys|legal counsel|counsel)\b(?! general| appointment| consult)",
     r"(?<!dont )(?<!do not )(?<!never )\b(?:i|we) (?:have|got|hired|retained|already have|already got) "
-    r"(?:a|an|me a|myself a|an?) ?(?:lawyer|attorney|legal counsel)\b",
+    r"(?:a|an|me a|myself a|an?) ?(?:lawyer|attorney|legal counsel)\b(?! appointment| consult)",
     r"\b(?:im|i am|we are|were) (?:being )?represented by\b",
     r"\b(?:lawyer|attorney) (?:is )?(?:handling|representing|taking care of|dealing with)\b",
 )
@@ -315,7 +322,7 @@ _BANKRUPTCY = _rx(
     r"(?:a |an |the |active )?(?:bankruptcy|chapter (?:seven|eleven|thirteen|7|11|13))\b",
     r"\bmy (?:bankruptcy|chapter (?:seven|eleven|thirteen|7|11|13))\b",
     r"\b(?:bankruptcy|chapter (?:seven|eleven|thirteen|7|11|13)) (?:case|filing|petition|trustee|court|"
-    r"attorney|lawyer|was filed|was discharged|got discharged|discharge)\b",
+    r"was filed|was discharged|got discharged|discharge)\b",
     r"\b(?:this|that|it|the debt|the account) (?:was|is|got) (?:included|discharged|listed) in (?:my|the|our) "
     r"(?:bankruptcy|chapter)\b",
     r"(?<!not )(?<!almost )(?<!nearly )(?<!basically )(?<!practically )(?<!pretty much )"
@@ -342,6 +349,7 @@ _DIED = (
 )
 _DECEASED = _rx(
     rf"\b(?:he|she|hes|shes|they|theyre) {_DIED}\b",
+    r"\b(?:hes|shes|he is|she is) (?:dead|deceased|gone now|no longer with us|no longer alive)\b",
     rf"\bmy (?P<rel>{_RELATIONS}) (?:\w+ )?{_DIED}\b",
     rf"\b(?:mr|mrs|ms|miss) [a-z]+ {_DIED}\b",
     rf"\b(?:the person|the man|the woman|the lady|the guy|the gentleman) you(?:re| are)? "
@@ -385,7 +393,8 @@ _ESTATE_NAME = re.compile(
 
 _WRONG_NUMBER = _rx(
     r"\bwrong (?:number|person|phone number|guy|lady)\b",
-    r"\b(?:no one|nobody|no body|noone) (?:by|with|named|called) (?:that|this|the) name\b",
+    r"\b(?:no one|nobody|no body|noone) (?:here |lives here |living here )?(?:by|with|named|called) "
+    r"(?:that|this|the) name\b",
     r"\b(?:no one|nobody|noone) (?:named|called|by the name(?: of)?) (?:\w+ ){1,2}(?:lives|is|lived|works) here\b",
     r"\b(?:there is|theres|there aint) no (?:one|body|\w+(?: \w+)?) (?:here )?(?:by|with|named) (?:that|this) name\b",
     r"\bthere(?:s| is) no (?:\w+ ){1,2}(?:here|at this number)\b(?! right now)(?! today)",
@@ -450,7 +459,9 @@ _NOT_BETWEEN = re.compile(
 _PART_OF_DAY = re.compile(
     r"\b(?:dont|do not|never|not|no calls?|stop calling(?: me)?) (?:ever )?(?:call (?:me )?|calling (?:me )?)?"
     r"(?:\w+ )?(?:in the|during the|at|in|during) (?P<part>mornings?|afternoons?|evenings?|night|nights|"
-    r"daytime|day|work hours|working hours|business hours|work|my job|dinner(?: ?time)?|supper(?: ?time)?)\b"
+    r"daytime|day|work hours|working hours|business hours|work|my job|my work|my office|dinner(?: ?time)?|"
+    r"supper(?: ?time)?)\b"
+    r"|\b(?:stop|quit|dont|do not|never) (?:calling|call) (?P<place>my job|my work|my office|my workplace)\b"
 )
 _PARTS = {
     "morning": ("00:00", "12:00"),
@@ -468,6 +479,8 @@ _PARTS = {
     "business hours": ("08:00", "17:00"),
     "work": ("08:00", "17:00"),  # FDCPA 805(a)(3) is about the workplace; we honor it as working hours
     "my job": ("08:00", "17:00"),
+    "my work": ("08:00", "17:00"),
+    "my office": ("08:00", "17:00"),
     "dinner": ("17:00", "19:00"),
     "dinner time": ("17:00", "19:00"),
     "dinnertime": ("17:00", "19:00"),
@@ -486,7 +499,7 @@ _NOT_ON_DAYS = re.compile(
 _ON_DAYS = re.compile(rf"\b(?:on|during) (?:the )?(?P<days>{_DAYS}(?: (?:or|and) (?:the )?{_DAYS})*)\b")
 _NOW = _rx(
     r"\b(?:im|i am) (?:at work|working|driving|in the car|in a meeting|at the doctor|at the hospital|in class|"
-    r"at church|at school|on the other line|on another call|in the middle of something|cooking|eating|"
+    r"at church|at school|on the other line|on another call|in the middle of \w+|cooking|eating|"
     r"busy|in the shower|about to go|on my way|on the road|at my job|at the store)\b",
     r"\b(?:this|now|right now|today)(?: is|s)? (?:not|isnt|is not) (?:a )?good (?:time)?\b",
     r"\b(?:bad|terrible|not a good|inconvenient) time\b",
@@ -520,6 +533,7 @@ _RECORDING = _rx(
     r"\b(?:no|without) (?:recording|being recorded)\b",
     r"\bi (?:do not|dont) give (?:you )?(?:my )?(?:consent|permission) to record\b",
     r"\byou (?:dont|do not) have my (?:consent|permission) to record\b",
+    r"\byou (?:cant|can not|cannot|are not allowed to|arent allowed to) record (?:me|this|the call|this call)\b",
 )
 _MACHINE = r"(?:robot|bot|machine|computer|recording|ai|a i|artificial intelligence|automated|automatic|real person|real human|real|human|person|live person|actual person|chat ?bot|program)"
 _AI_QUESTION = _rx(
@@ -528,6 +542,7 @@ _AI_QUESTION = _rx(
     rf"\b(?:are you|you) (?:a |an |some )?(?:kind of )?(?:sort of )?{_MACHINE}\b(?! to)",
     r"\bis (?:this|that) (?:a )?(?:real|actual|live) (?:person|human|voice)\b",
     r"\bis anyone (?:really )?there\b",
+    r"\byou sound like (?:a |an )?(?:robot|machine|computer|recording|bot|ai)\b",
     r"\bam i talking to a person\b",
     r"\bare you (?:even )?(?:real|alive|human)\b",
 )
@@ -564,6 +579,9 @@ _HARDSHIP = _rx(
     r"\b(?:passed away|died)\b(?=.*\b(?:money|tight|afford|struggl|income|bills|hard|behind|expenses)\b)",
     r"\b(?:money|tight|afford|struggl\w*|income|hard|behind|expenses)\b.*\b(?:passed away|died)\b",
     r"\bi (?:have|got) no money\b",
+    r"\b(?:been|am|im|is|was|got|getting|s) (?:really |very |so |pretty )?(?:sick|ill)\b(?! of| and tired)",
+    r"\b(?:im|i am|ive been|i have been|i been) not (?:working|employed)\b",
+    r"\b(?:i|we) (?:dont|do not) have (?:a job|any income|work)\b",
     r"\bim broke\b",
 )
 
@@ -717,7 +735,7 @@ def _not_part_of_day(text: str, days: list[int]) -> dict[str, Any] | None:
     match = _PART_OF_DAY.search(text)
     if match is None:
         return None
-    start, end = _PARTS[match.group("part")]
+    start, end = _PARTS[match.group("part") or "work"]  # a workplace (FDCPA 805(a)(3)): its hours
     return {"weekdays": days, "start": start, "end": end}
 
 
