@@ -15,6 +15,7 @@ from shared.db.tables import AuditLogEntry, ContactPreference, Customer
 from shared.domain import PreferenceKind
 from shared.errors import InvalidInput, NotFound
 from shared.models.audit import Actor
+from shared.models.customers import ContactPreferenceCreate
 from shared.policy.legal_events import LegalEvent, LegalEventKind, recognize
 from shared.services.legal_events import record_legal_event
 from tests.factories import make_account, make_call, make_customer, make_org
@@ -177,3 +178,11 @@ def test_bad_input_is_refused_and_nothing_is_stored(session: Session) -> None:
     assert session.scalar(sa.select(sa.func.count()).select_from(ContactPreference)) == 0
     session.refresh(customer)
     assert customer.legal_hold is False
+
+
+def test_a_number_never_to_dial_must_name_the_number() -> None:
+    """The API refuses a do-not-call-number preference without the number it is about."""
+    with pytest.raises(ValueError, match="do_not_call_number needs phone_number"):
+        ContactPreferenceCreate(kind=PreferenceKind.DO_NOT_CALL_NUMBER, details={"reason": "wrong_number"})
+    stored = ContactPreferenceCreate(kind=PreferenceKind.DO_NOT_CALL_NUMBER, phone_number="602 555 0111")
+    assert stored.phone_number == "+16025550111"
