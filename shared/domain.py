@@ -37,6 +37,10 @@ class PreferenceKind(StrEnum):
     ATTORNEY = "attorney"  # represented by an attorney: contact the attorney, not the consumer
     INCONVENIENT_TIME = "inconvenient_time"  # consumer-stated times that are hard blocks
     PHONE_CONSENT = "phone_consent"  # TCPA consent for one number (details.status granted/revoked)
+    DO_NOT_CALL_NUMBER = "do_not_call_number"  # never dial this number, any line type (details.reason)
+    BANKRUPTCY = "bankruptcy"  # the consumer filed for bankruptcy (details chapter, case_number)
+    DECEASED = "deceased"  # the consumer died (details relation, estate contact)
+    VALIDATION_REQUEST = "validation_request"  # debt validation asked for: no collection until sent
 
 
 class CallDirection(StrEnum):

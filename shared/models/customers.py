@@ -162,6 +162,8 @@ class ContactPreferenceCreate(Schema):
                 raise ValueError("phone_consent needs phone_number")
             if self.details.get("status") not in {"granted", "revoked"}:
                 raise ValueError("phone_consent needs details.status 'granted' or 'revoked'")
+        if self.kind is PreferenceKind.DO_NOT_CALL_NUMBER and self.phone_number is None:
+            raise ValueError("do_not_call_number needs phone_number")
         return self
 
 

@@ -6,8 +6,9 @@ decides, the service audits. Every decision carries its reasons (`code: explanat
 Two kinds of rule (ARCHITECTURE.md, "Compliance rules"):
 
 - **Standing** blocks no wait can lift: the address's or the dialed number's time zone is unknown (toll-free,
-  unassigned area code, unknown postal code); a cease request, an open dispute or attorney representation;
-  a cell number (or a number whose line type is unknown) without TCPA consent, or with consent revoked.
+  unassigned area code, unknown postal code); a cease request, an open dispute, a validation request,
+  attorney representation, a bankruptcy, a reported death; a number the consumer (or whoever answered it)
+  asked us never to dial again, whatever its line type; a cell number (or a number whose line type is unknown) without TCPA consent, or with consent revoked.
   `next_allowed_at` is None.
 - **Timed** blocks: the calling window (08:00-21:00, or the organization's narrower one, or a campaign's
   narrower still) in *every* candidate zone — the address's zone and every zone of every phone number on
@@ -48,6 +49,10 @@ DISPUTE = "dispute_open"
 ATTORNEY = "attorney_represented"
 CONSENT_MISSING = "tcpa_consent_missing"
 CONSENT_REVOKED = "tcpa_consent_revoked"
+NUMBER_BLOCKED = "number_blocked"
+BANKRUPTCY = "bankruptcy"
+DECEASED = "deceased"
+VALIDATION = "validation_requested"
 OUTSIDE_WINDOW = "outside_calling_window"
 CAMPAIGN_DAY = "outside_campaign_days"
 INCONVENIENT = "inconvenient_time"
@@ -305,7 +310,8 @@ def _concerns(preference: PreferenceFacts, account_id: uuid.UUID | None) -> bool
 def standing_blocks(
     facts: CustomerFacts, *, dial_number: str, account_id: uuid.UUID | None, at: datetime
 ) -> list[Block]:
-    """Cease, dispute, attorney, TCPA consent, and stated times that cannot be read."""
+    """Cease, dispute, validation, attorney, bankruptcy, death, a number never to dial, TCPA consent, and
+    stated times that cannot be read."""
     blocks: list[Block] = []
     active = [p for p in facts.preferences if p.active_at(at)]
     for kind, code, detail in (
@@ -316,9 +322,18 @@ def standing_blocks(
             ATTORNEY,
             "the consumer is represented by an attorney; contact the attorney",
         ),
+        (
+            PreferenceKind.VALIDATION_REQUEST,
+            VALIDATION,
+            "the consumer asked for validation of the debt; no collection calls until it is sent",
+        ),
+        (PreferenceKind.BANKRUPTCY, BANKRUPTCY, "the consumer filed for bankruptcy; no collection calls"),
+        (PreferenceKind.DECEASED, DECEASED, "the consumer is reported deceased; no calls to this consumer"),
     ):
         if any(p.kind is kind and _concerns(p, account_id) for p in active):
             blocks.append(Block(code, detail))
+    if any(p.kind is PreferenceKind.DO_NOT_CALL_NUMBER and p.phone_number == dial_number for p in active):
+        blocks.append(Block(NUMBER_BLOCKED, f"the number {_last4(dial_number)} must never be dialed again"))
     on_file = {phone.number: phone.line_type for phone in facts.phones}
     line_type = on_file.get(dial_number, LineType.UNKNOWN)
     if line_type in _NEEDS_CONSENT:

@@ -321,6 +321,57 @@ def test_cease_dispute_and_attorney_refuse_for_good() -> None:
     assert check(attorney, at).codes == [c.ATTORNEY]
 
 
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        (PreferenceKind.BANKRUPTCY, c.BANKRUPTCY),
+        (PreferenceKind.DECEASED, c.DECEASED),
+        (PreferenceKind.VALIDATION_REQUEST, c.VALIDATION),
+    ],
+)
+def test_bankruptcy_death_and_validation_refuse_as_standing_blocks(kind: PreferenceKind, code: str) -> None:
+    """A bankruptcy, a reported death and a validation request refuse the call with no time it could
+    resume; once ended (discharged in error, validation sent) they no longer refuse."""
+    at = "2026-07-15T16:00:00"
+    refused = check(customer(preferences=(PreferenceFacts(kind=kind),)), at)
+    assert refused.codes == [code] and refused.next_allowed_at is None and not refused.allowed
+    ended = customer(preferences=(PreferenceFacts(kind=kind, ended_at=utc("2026-07-01T00:00:00")),))
+    assert check(ended, at).allowed
+
+
+def test_validation_request_concerns_its_debt_like_a_dispute() -> None:
+    """A validation request on one debt refuses calls about that debt and about the customer, not another
+    debt's."""
+    at = "2026-07-15T16:00:00"
+    facts = customer(
+        preferences=(PreferenceFacts(kind=PreferenceKind.VALIDATION_REQUEST, account_id=ACCOUNT_A),)
+    )
+    assert check(facts, at, account_id=ACCOUNT_A).codes == [c.VALIDATION]
+    assert check(facts, at, account_id=ACCOUNT_B).allowed
+    assert not check(facts, at).allowed
+
+
+@pytest.mark.parametrize("line_type", list(LineType))
+def test_a_number_never_to_dial_refuses_whatever_its_line_type(line_type: LineType) -> None:
+    """A do-not-call number (wrong number, "don't call this number") refuses that number on any line type,
+    even with TCPA consent granted, and leaves the customer's other numbers callable."""
+    at = "2026-07-15T16:00:00"
+    home, work = "+12125550101", "+12125550102"
+    facts = customer(
+        phones=((home, line_type), (work, LineType.LANDLINE)),
+        preferences=(
+            consent(home),
+            PreferenceFacts(
+                kind=PreferenceKind.DO_NOT_CALL_NUMBER, phone_number=home, details={"reason": "wrong_number"}
+            ),
+        ),
+    )
+    refused = check(facts, at, dial=home)
+    assert refused.codes == [c.NUMBER_BLOCKED] and refused.next_allowed_at is None
+    assert "0101" in refused.reasons[0]
+    assert check(facts, at, dial=work).allowed
+
+
 def test_tcpa_consent_for_cell_numbers() -> None:
     """A cell number needs consent on file: missing or revoked refuses; granted allows; a number of unknown
     line type is treated as a cell number; a landline needs none."""

@@ -70,7 +70,16 @@ export type PaymentStatus = "pending" | "succeeded" | "declined" | "failed" | "r
 /**
  * Consumer requests the compliance engine honors. Each row is a dated fact; ending it keeps the history.
  */
-export type PreferenceKind = "cease_contact" | "dispute" | "attorney" | "inconvenient_time" | "phone_consent";
+export type PreferenceKind =
+  | "cease_contact"
+  | "dispute"
+  | "attorney"
+  | "inconvenient_time"
+  | "phone_consent"
+  | "do_not_call_number"
+  | "bankruptcy"
+  | "deceased"
+  | "validation_request";
 /**
  * The offers a tactic may order (`TacticConfig.offer_order` uses these values).
  */
