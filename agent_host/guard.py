@@ -82,6 +82,7 @@ class GuardedAgent:
         self._buffer = ""
         self._heard: set[str] = set()
         self._last_question: str | None = None  # the agent's last question, asked again after an aside
+        self._code_lines: list[str] = []  # words code said for an obligation: fixed, tested, never held
 
     def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]:
         """One agent turn, as an `agent.turn` span in the call's trace (current while the turn runs, so
@@ -152,6 +153,7 @@ class GuardedAgent:
         assert self.obligations is not None
         tools = self.obligations.tools
         for line in turn.say:
+            self._code_lines.append(line)
             yield AgentSendText(text=line)
         if turn.end:
             async for item in tools.invoke(ToolName.END_CALL.value, reason=turn.end):
@@ -292,6 +294,9 @@ class GuardedAgent:
             yield AgentSendText(text=notice, interruptible=False)
             if text == notice:
                 return
+        if any(text in line for line in self._code_lines):
+            yield AgentSendText(text=text, interruptible=interruptible)
+            return
         verdict = review_agent_text(text, session.guard_context())
         if verdict.allowed:
             yield AgentSendText(text=text, interruptible=interruptible)

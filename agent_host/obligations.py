@@ -16,12 +16,13 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from agent_host.session import CallSession
 from agent_host.tools import AgentTools, callback_number_spoken
 from shared.domain import CallOutcome
-from shared.models.agent import AgentEvent
+from shared.models.agent import AgentEvent, ToolName
 from shared.policy.legal_events import (
     Continuation,
     LegalEvent,
@@ -31,7 +32,7 @@ from shared.policy.legal_events import (
     obligation_for,
     recognize,
 )
-from shared.policy.spoken import digit_groups
+from shared.policy.spoken import digit_groups, spoken_date
 
 logger = logging.getLogger(__name__)
 
@@ -121,10 +122,18 @@ class Obligations:
             if event.kind in _FROM_ANYONE or verified
         ]
         turn = Turn()
+        callback = next((e for e in events if e.kind is _K.CALLBACK_REQUEST and e.details.get("date")), None)
         for event in events:
+            if callback is not None and event.kind in {_K.INCONVENIENT_TIME, _K.CALLBACK_REQUEST}:
+                continue  # a bad time now with a day to call back: the call back is the answer
             self._merge(turn, await self._honour(event, verified=verified))
             if turn.end or self.pending is not None or turn.transfer:
                 break
+        if callback is not None and not (turn.end or turn.transfer or self.pending is not None):
+            for event in events:
+                if event.kind is _K.INCONVENIENT_TIME and event.details.get("period"):
+                    await self._record(event, obligation_for(event, verified=verified))
+            self._merge(turn, await self._schedule(callback))
         if turn.repeat_question and (
             len(text.split()) > _SHORT or any(e.kind not in _ANSWERED_BY_CODE for e in events)
         ):
@@ -156,8 +165,6 @@ class Obligations:
             session.set_outcome(OUTCOMES[kind])
         if kind is _K.RECORDING_OBJECTION:
             await self.tools.stop_recording()
-        if kind is _K.HARDSHIP:
-            session.hardship = True
         self._instruct(obligation)
         if obligation.continuation is Continuation.END and (
             kind is not _K.INCONVENIENT_TIME or event.details.get("now")
@@ -170,6 +177,26 @@ class Obligations:
         if kind in _BRAIN_HANDLES or not obligation.say:
             return Turn()
         return Turn(say=[self._format(obligation.say)])
+
+    async def _schedule(self, event: LegalEvent) -> Turn:
+        """A call back asked for on a named day: scheduled by code, and the call ends politely. A day the
+        tool refuses (past the scheduling horizon) goes to the brain, which asks for another."""
+        result: dict[str, Any] = {}
+        async for item in self.tools.invoke(
+            ToolName.SCHEDULE_CALLBACK.value,
+            when=str(event.details["date"]),
+            time_of_day=str(event.details.get("time_of_day") or ""),
+        ):
+            if isinstance(item, dict):
+                result = item
+        if not result.get("scheduled"):
+            return Turn()
+        day = spoken_date(date.fromisoformat(str(result["date"])))
+        return Turn(
+            say=[f"Of course. I've scheduled a call back for {day}. Thank you, and goodbye."],
+            end="callback scheduled",
+            run_brain=False,
+        )
 
     async def _answer_to_ask(self, text: str) -> Turn:
         """The caller's answer to the one question about an attorney's or estate's contact."""

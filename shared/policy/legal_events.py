@@ -505,7 +505,8 @@ _NOW = _rx(
     r"\b(?:bad|terrible|not a good|inconvenient) time\b",
     r"\bi (?:cant|can not|cannot|dont have time to) talk (?:right )?(?:now|at the moment|today)\b",
     r"\bi (?:cant|can not|cannot) talk\b(?! about)",
-    r"\bnot (?:right )?now\b(?! but)",
+    # Not a bare "not right now": to an offer it is a no, not a bad time to talk.
+    r"\b(?:call|talk|do this) (?:me )?(?:another time|some other time|later)\b",
     r"\bim at work\b",
 )
 _CALLBACK = _rx(

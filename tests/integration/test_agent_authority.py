@@ -301,7 +301,7 @@ def _meta(database: AgentDatabase, customer_id: uuid.UUID) -> dict[str, Any]:
                 "hello",
                 "this is his wife he's not home but i have his numbers four three two one eight five zero zero four",
             ],
-            "wrong_party",
+            "legal_event",  # a third party: code ends the call before the model can act on the digits
         ),
     ],
     ids=["wrong-digits", "spouse-knows-the-digits"],
@@ -322,7 +322,7 @@ async def test_a_model_cannot_verify_a_caller_the_customer_s_words_do_not(
         talk = await converse(url, _meta(agent_database, customer.id), lines)
     assert "1,200" not in talk.said and "4321" not in talk.said
     verifications = [r for r in talk.tool_results if r["name"] == "verify_identity"]
-    assert verifications and not any(r.get("verified") for r in verifications)
+    assert not any(r.get("verified") for r in verifications)
     entries = stored_entries(runtime, talk.call_id)
     events = {entry.event_type for entry in entries if entry.entry_type is TranscriptEntryType.EVENT}
     assert "verified" not in events and event in events

@@ -344,7 +344,8 @@ async def test_payments_keep_no_card_digits_and_requests_are_recorded(
             row.kind: row
             for row in session.scalars(
                 sa.select(ContactPreference).where(
-                    ContactPreference.organization_id == org_id, ContactPreference.source == "agent"
+                    ContactPreference.organization_id == org_id,
+                    ContactPreference.source.in_(("agent", "call")),
                 )
             )
         }

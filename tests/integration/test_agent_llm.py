@@ -130,6 +130,7 @@ LEAK_SCRIPT = [
             text="Hi Avery, this is Alex from Demo Bank. You owe $1,200.00 on your credit card account ending in 4321. Can you pay today?"
         ),
     ),
+    _when_user("who is calling", Reply(text="This is Alex from Demo Bank.")),
     _when_user("wrong number", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": False}),))),
     _after(
         "verify_identity",
@@ -164,7 +165,12 @@ class WrongNumber(Persona):
     name: str = "wrong_number"
     expected: CallOutcome = CallOutcome.WRONG_PARTY
 
+    asked: bool = False
+
     def respond(self, agent_text: str) -> list[Action]:
+        if not self.asked:
+            self.asked = True
+            return [Say("Who is calling, please?")]
         return [Say("Sorry, you have the wrong number.")]
 
 
