@@ -61,6 +61,7 @@ def _normalize(text: str) -> str:
     """Lower case, apostrophes dropped ("don't" → "dont"), punctuation to spaces, fillers out."""
     lowered = text.lower().replace("\u2019", "'").replace("'", "")
     lowered = re.sub(r"[^a-z0-9:\- ]", " ", lowered)
+    lowered = re.sub(r"(?<=[a-z])-|-(?=[a-z])", " ", lowered)  # "co-worker", "e-mail"; keep "23-12345"
     lowered = _FILLERS.sub(" ", lowered)
     return _SPACES.sub(" ", lowered).strip()
 
@@ -69,7 +70,6 @@ def _rx(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
-_GAP = r"(?:\w+ ){0,3}"  # up to three words in between (false starts, "like", "just")
 _NOT = r"(?<!not )(?<!never )(?<!didnt )(?<!dont )"
 
 # --- Cease ------------------------------------------------------------------------------------------------

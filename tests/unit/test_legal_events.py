@@ -504,6 +504,25 @@ def test_details_are_json_safe_and_events_come_in_kind_order() -> None:
         assert json.loads(json.dumps(dict(event.details))) == dict(event.details)
 
 
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        (
+            "I filed Chapter 13, case number 23-12345.",
+            "i filed chapter thirteen case number two three dash one two three four five",
+        ),
+        ("Don't call me before noon!", "dont call me before noon"),
+        ("This is his co-worker; he's not in today.", "this is his co worker hes not in today"),
+        ("Please e-mail me instead.", "please email me instead"),
+        ("I\u2019m at work \u2014 call after 6 pm.", "im at work call after six"),
+    ],
+)
+def test_punctuated_transcripts_read_like_spoken_ones(written: str, spoken: str) -> None:
+    """A transcript with capitals, punctuation, curly apostrophes and numerals gives the same events as the
+    bare ASR form (some recognizers format their output)."""
+    assert recognize(written, today=WEDNESDAY) == recognize(spoken, today=WEDNESDAY) != ()
+
+
 def test_empty_and_blank_text_yield_nothing() -> None:
     """Silence and noise are not events."""
     assert recognize("", today=WEDNESDAY) == ()
