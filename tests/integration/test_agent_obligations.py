@@ -257,3 +257,47 @@ async def test_legal_events_said_on_a_call_are_honoured_and_block_the_next_dial(
             )
         }
         assert all(held.values())
+
+
+CLAIMS_HUMAN = [
+    lambda messages: (
+        Reply(text="No, I'm a real person, not a robot.")
+        if "robot" in last_user(messages) or "real person" in last_user(messages)
+        else None
+    ),
+    _ignores_everything,
+]
+
+
+@pytest.fixture(scope="module")
+def human_claiming_model() -> Iterator[tuple[FakeOpenAI, str]]:
+    fake = FakeOpenAI(rules=list(CLAIMS_HUMAN))
+    with serve_in_thread(fake.app()) as url:
+        yield fake, url
+
+
+@pytest.mark.parametrize("brain", ["scripted", "llm"])
+async def test_asked_whether_it_is_a_machine_the_agent_says_so_and_asks_its_question_again(
+    agent_runtime: Runtime,
+    agent_database: AgentDatabase,
+    human_claiming_model: tuple[FakeOpenAI, str],
+    brain: str,
+) -> None:
+    """ "Am I talking to a robot" gets the truth — an automated assistant calling for the bank — from code,
+    never a model's claim to be human; the agent's last question follows and the call goes on. An
+    objection to being recorded is answered and noted on the call, which goes on too."""
+    runtime = _with_brain(agent_runtime, brain, human_claiming_model[1])
+    customer = make_debtor(runtime, agent_database.org_id)
+    meta = {"organization_id": str(agent_database.org_id), "customer_id": str(customer.id), "brain": brain}
+    async with serve_agent_host(runtime) as url:
+        talk = await converse(
+            url, meta, [HELLO, "wait am i talking to a robot", "i don't consent to being recorded", NAME]
+        )
+    answer = talk.turns[2].text
+    assert "automated assistant calling for Demo Bank" in answer and "real person" not in talk.said
+    assert answer.rstrip().endswith("?"), answer  # the question it had asked, asked again
+    assert "stopped recording" in talk.turns[3].text
+    assert not any(turn.finished for turn in talk.turns[:4])
+    with transaction(runtime.sessions) as session:
+        call = session.get(Call, talk.call_id)
+        assert call is not None and call.call_metadata.get("recording", {}).get("objection") is True
