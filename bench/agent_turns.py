@@ -14,7 +14,11 @@ with its idle baseline: memory per concurrent call.
     .venv/bin/python bench/agent_turns.py                       # scratch database on the local PostgreSQL
     .venv/bin/python bench/agent_turns.py --turns 2000 --concurrency 16 --memory-calls 200
 
-Targets: p95 ≤ 15 ms and ≤ 2x the echo floor; ≤ 2 MB per concurrent call. The figures depend on the
+Then the LLM brain against a local fake model that answers after a fixed 40 ms: its turn latency minus those
+40 ms is what Archer's model path adds (history, LiteLLM, HTTP, the guard's sentence check).
+
+Targets: p95 ≤ 15 ms and ≤ 2x the echo floor; host CPU ≤ 4 ms per turn; ≤ 2 MB per concurrent call; the
+model path adds ≤ 25 ms at p95. The figures depend on the
 machine (other processes share its cores); the table says what was measured."""
 
 from __future__ import annotations
@@ -58,7 +62,23 @@ def serve(kind: str, database_url: str) -> None:
 
     configure_logging(level="WARNING")
     samples: list[float] = []
-    if kind == "agent":
+    if kind == "model":
+        app = fake_model_app()
+    elif kind == "llm":
+        from agent_host.app import create_app
+        from shared.runtime import build_runtime, tune_gc
+
+        settings = Settings(
+            ARCHER_ENV="test",
+            ARCHER_DATABASE_URL=database_url,
+            ARCHER_DB_POOL_SIZE=20,
+            OPENAI_API_KEY="sk-bench-fake",
+            OPENAI_BASE_URL=os.environ["ARCHER_BENCH_MODEL_URL"],
+            ARCHER_LLM_MODEL="gpt-4o-mini",
+        )
+        app = create_app(build_runtime(settings))
+        tune_gc()
+    elif kind == "agent":
         from agent_host.app import create_app
         from shared.runtime import build_runtime, tune_gc
 
@@ -112,6 +132,57 @@ def time_agent_logic(samples: list[float]) -> None:
     guard.GuardedAgent.process = timed  # type: ignore[method-assign]
 
 
+MODEL_TTFT_SECONDS = 0.040  # the fake model's time to first token: what a real model's fastest answers take
+
+
+def fake_model_app() -> Any:
+    """A local OpenAI-compatible chat completions endpoint that streams a short reply after a fixed time to
+    first token: the LLM brain's turn latency minus this is what Archer's model path adds."""
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+
+    app = FastAPI()
+    words = ["Thank", "you", "for", "that.", "Could", "you", "tell", "me", "a", "little", "more", "about", "your", "situation?"]
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+        body = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+        return f"data: {json.dumps(body)}\n\n"
+
+    @app.post("/v1/chat/completions")
+    async def completions() -> StreamingResponse:
+        async def stream() -> Any:
+            await asyncio.sleep(MODEL_TTFT_SECONDS)
+            yield chunk({"role": "assistant", "content": ""})
+            for index, word in enumerate(words):
+                yield chunk({"content": word + (" " if index < len(words) - 1 else "")})
+            yield chunk({}, "stop")
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    return app
+
+
+async def llm_call(url: str, org_id: str, customer_id: str, replies: int) -> list[float]:
+    """One LLM-brain call of `replies` customer turns (the fake model answers each with words)."""
+    from agent_host.simulator import HarnessClient
+
+    lines = ["Hello?", "Yes, speaking.", "Who is this again?", "I see.", "Okay.", "Go on."]
+    async with HarnessClient.open(url) as client:
+        await client.start(
+            call_id=str(uuid.uuid4()), metadata={"organization_id": org_id, "customer_id": customer_id}
+        )
+        turn = await client.read_turn()
+        await client.acknowledge(turn.messages)
+        for index in range(replies):
+            await client.say(lines[index % len(lines)])
+            turn = await client.read_turn()
+            await client.acknowledge(turn.messages)
+        await client.close()
+        return client.latencies[1:]  # the first answer waits for the greeting's recording notice tool
+
+
 def echo_app() -> Any:
     """The floor: a bare Line agent that says back what it heard."""
     from line import VoiceAgentApp
@@ -129,12 +200,17 @@ def echo_app() -> Any:
 
 
 class Server:
-    def __init__(self, kind: str, database_url: str) -> None:
+    def __init__(self, kind: str, database_url: str, **env: str) -> None:
         self.samples_path = Path(tempfile.mkdtemp()) / "samples.json"
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--serve", kind, "--database-url", database_url],
             stdout=subprocess.PIPE,
-            env={**os.environ, "ARCHER_LOG_LEVEL": "WARNING", "ARCHER_BENCH_SAMPLES": str(self.samples_path)},
+            env={
+                **os.environ,
+                "ARCHER_LOG_LEVEL": "WARNING",
+                "ARCHER_BENCH_SAMPLES": str(self.samples_path),
+                **env,
+            },
             text=True,
         )
         assert self.process.stdout is not None
@@ -387,6 +463,19 @@ async def main(args: argparse.Namespace) -> int:
         finally:
             logic = agent.stop()
             echo.stop()
+        model = Server("model", url)
+        llm = Server(
+            "llm",
+            url,
+            ARCHER_BENCH_MODEL_URL=model.url.replace("ws://", "http://").removesuffix("/ws") + "/v1",
+        )
+        try:
+            model_path: list[float] = []
+            for customer_id, _identity in people[: args.llm_calls]:
+                model_path.extend(await llm_call(llm.url, org_id, customer_id, 5))
+        finally:
+            llm.stop()
+            model.stop()
     finally:
         if created:
             drop_database(url)
@@ -406,6 +495,16 @@ async def main(args: argparse.Namespace) -> int:
         f"\np95 scripted / p95 echo: {p95_ratio:.2f}x (target ≤ 2x); "
         f"p95 scripted: {percentile(scripted, 0.95) * 1000:.2f} ms (target ≤ 15 ms)"
     )
+    added = [value - MODEL_TTFT_SECONDS for value in model_path]
+    print(
+        f"\nLLM brain: user turn end → first agent words, over a local fake model answering after "
+        f"{MODEL_TTFT_SECONDS * 1000:.0f} ms; the model path's added latency is the rest\n"
+    )
+    print("| path | turns | p50 ms | p95 ms | p99 ms | max ms |")
+    print("|---|---|---|---|---|---|")
+    print(row("LLM brain turn", model_path))
+    print(row("added over the model's time to first token", added))
+    print(f"\nadded p95: {percentile(added, 0.95) * 1000:.2f} ms (target ≤ 25 ms)")
     print(f"\nMemory: {held} concurrent calls held mid-conversation (verified, offer on the table)\n")
     print("| host RSS idle MB | host RSS with calls MB | per concurrent call MB | target |")
     print("|---|---|---|---|")
@@ -415,7 +514,7 @@ async def main(args: argparse.Namespace) -> int:
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--serve", choices=["agent", "echo"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["agent", "echo", "llm", "model"], help=argparse.SUPPRESS)
     parser.add_argument(
         "--database-url", help="a PostgreSQL URL (default: a scratch database, dropped after)"
     )
@@ -428,6 +527,7 @@ def parse() -> argparse.Namespace:
         help="lanes of calls during the latency run (1: the agent's own latency)",
     )
     parser.add_argument("--memory-calls", type=int, default=200, help="calls held open at once for memory")
+    parser.add_argument("--llm-calls", type=int, default=60, help="LLM-brain calls (5 timed turns each)")
     return parser.parse_args()
 
 
