@@ -122,8 +122,13 @@ class GuardedAgent:
         self._heard.add(event.event_id)
         text = " ".join(item.content for item in event.content if isinstance(item, UserTextSent)).strip()
         session.turns += 1
-        if text:
-            session.record_speech(Speaker.CUSTOMER, WITHHELD if session.capture is not None else text)
+        if not text:
+            return
+        if session.capture is not None:
+            session.redact_customer_text(text)  # card data said during entry still counts as heard
+            session.record_speech(Speaker.CUSTOMER, WITHHELD)
+            return
+        session.record_speech(Speaker.CUSTOMER, session.redact_customer_text(text).text)
 
     async def _drain(self, stream: AsyncIterator[OutputEvent]) -> None:
         try:
