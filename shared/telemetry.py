@@ -129,6 +129,19 @@ def _mask_secrets(text: str, lowered: str) -> str:
     return text
 
 
+# What was said, in dumps of harness frames (websockets and uvicorn log every frame at DEBUG, cut in the
+# middle when long — which can leave a piece of a card number no pattern recognizes): its length only, as
+# the Line SDK's own utterance lines get (agent_host.logs).
+_SPEECH_FRAME = re.compile(
+    r"""(["']type["']\s*:\s*["'](?:message|agent_speech|user_speech|transcript)["']\s*,\s*["']content["']\s*:\s*")"""
+    r"""((?:[^"\\]|\\.)*)(")"""
+)
+
+
+def _speech_length(match: re.Match[str]) -> str:
+    return f"{match.group(1)}[{len(match.group(2))} characters]{match.group(3)}"
+
+
 def _mask_keypad(text: str) -> str:
     if "DTMF" in text:
         text = _KEYPAD_LINE.sub(r"\1[redacted]", text)
@@ -136,7 +149,7 @@ def _mask_keypad(text: str) -> str:
 
 
 # Before the full parse of spoken card data (most records say no number words and no card cue, so the parse
-# stays off the hot path): three number words, or an expiry or security-code cue.
+# stays off the hot path): three number words in a row, or an expiry or security-code cue.
 _NUMBER_WORDS = frozenset(
     {
         "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
@@ -145,8 +158,9 @@ _NUMBER_WORDS = frozenset(
     }
 )  # fmt: skip
 _CARD_CUES = (
-    "expir", "exp ", "cvv", "cvc", "c v v", "cid", "csc", "security", "verification", "the back", "valid th",
-    "valid until", "good th", "good until",
+    "expir", "exp ", "cvv", "cvc", "c v v", "cid ", "csc ", "security code", "security number",
+    "security digits", "verification code", "verification number", "on the back", "valid th", "valid until",
+    "good th", "good until",
 )  # fmt: skip
 _WORD_SPLIT = re.compile(r"[^a-z]+")
 
@@ -154,12 +168,14 @@ _WORD_SPLIT = re.compile(r"[^a-z]+")
 def _may_say_card_data(lowered: str) -> bool:
     if any(cue in lowered for cue in _CARD_CUES):
         return True
-    count = 0
+    in_a_row = 0
     for word in _WORD_SPLIT.split(lowered):
         if word in _NUMBER_WORDS:
-            count += 1
-            if count == 3:
+            in_a_row += 1
+            if in_a_row == 3:
                 return True
+        elif word:  # numerals and punctuation between number words keep the run going
+            in_a_row = 0
     return False
 
 
@@ -173,6 +189,8 @@ def mask_text(text: str) -> str:
     card data said in words (`shared.policy.card_data`), keypad presses and credentials (header, query and
     payload fields named like one, and the values given to `register_secrets`)."""
     lowered = text.lower()
+    if '"content"' in text:
+        text = _SPEECH_FRAME.sub(_speech_length, text)
     text = _mask_secrets(text, lowered)
     if _may_say_card_data(lowered):
         text = redact_card_data(text).text
@@ -222,13 +240,17 @@ _STANDARD_RECORD_ATTRS = frozenset(
 def mask_record(record: logging.LogRecord) -> logging.LogRecord:
     """Mask a record in place: the formatted message (args folded in) and every `extra` field. Idempotent
     (masked text has nothing left to mask), so the factory, filters and formatters may all apply it: the
-    factory runs before `extra` fields are attached, the handler filter after."""
-    try:
-        message = record.getMessage()
-    except (TypeError, ValueError):  # a bad format string must not lose the record
-        message = f"{record.msg!s} {record.args!r}"
-    record.msg = mask_text(message)
-    record.args = None
+    factory runs before `extra` fields are attached, the handler filter after. A message this function
+    already masked (and nobody changed since) is not masked again: a long one (a model request at DEBUG)
+    costs milliseconds."""
+    if record.args is not None or getattr(record, "_archer_masked", None) is not record.msg:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a bad format string must not lose the record
+            message = f"{record.msg!s} {record.args!r}"
+        record.msg = mask_text(message)
+        record.args = None
+        record._archer_masked = record.msg
     # Any formatter reuses `exc_text` when set, so tracebacks are masked for handlers we do not own too.
     if record.exc_info and not record.exc_text:
         record.exc_text = _EXCEPTION_FORMATTER.formatException(record.exc_info)

@@ -61,7 +61,10 @@ def _without_card_numbers(event: InputEvent, *, expecting_card: bool = False) ->
             return item.model_copy(update={"content": [spoken, *kept]})
         if isinstance(item, UserTextSent):
             redaction = redact_card_data(item.content, expecting_card=heard or expecting_card)
-            return item.model_copy(update={"content": redaction.text}) if redaction.found else item
+            if not redaction.found:
+                return item
+            heard = True  # the rest of a number may follow in the turn's next piece
+            return item.model_copy(update={"content": redaction.text})
         return item
 
     if event.history is None:

@@ -199,12 +199,26 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _cue_ends(tokens: list[_Token], cues: tuple[tuple[str, ...], ...]) -> list[int]:
-    """Index just past each cue phrase found in `tokens`."""
+def _cue_index(cues: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for cue in cues:
+        index.setdefault(cue[0], []).append(cue)
+    return {first: tuple(found) for first, found in index.items()}
+
+
+_SECURITY_INDEX = _cue_index(_SECURITY_CUES)
+_EXPIRY_INDEX = _cue_index(_EXPIRY_CUES)
+
+
+def _cue_ends(tokens: list[_Token], cues: dict[str, tuple[tuple[str, ...], ...]]) -> list[int]:
+    """Index just past each cue phrase found in `tokens` (cues indexed by their first word)."""
     ends = []
-    for index in range(len(tokens)):
-        for cue in cues:
-            if tuple(token.word for token in tokens[index : index + len(cue)]) == cue:
+    for index, token in enumerate(tokens):
+        for cue in cues.get(token.word, ()):
+            if all(
+                index + offset < len(tokens) and tokens[index + offset].word == word
+                for offset, word in enumerate(cue)
+            ):
                 ends.append(index + len(cue))
                 break
     return ends
@@ -366,9 +380,9 @@ def redact_card_data(text: str, *, expecting_card: bool = False) -> CardRedactio
     if not tokens:
         return CardRedaction(text, frozenset())
     finder = _Finder(tokens, _runs(tokens), [])
-    for end in _cue_ends(tokens, _SECURITY_CUES):
+    for end in _cue_ends(tokens, _SECURITY_INDEX):
         finder.value_after(end, SECURITY_CODE)
-    for end in _cue_ends(tokens, _EXPIRY_CUES):
+    for end in _cue_ends(tokens, _EXPIRY_INDEX):
         finder.value_after(end, EXPIRY)
     _bare_runs(finder, expecting_card=expecting_card)
     if expecting_card:
