@@ -40,6 +40,7 @@ from shared.services.telephony import CallRecordings
 from shared.telemetry import (
     SPAN_AGENT_SETUP,
     current_traceparent,
+    register_settings_secrets,
     set_span_attributes,
     span,
     traceparent_from,
@@ -59,6 +60,7 @@ class AgentHost:
         # Real (Twilio) calls pause their recording while card digits are keyed; simulated ones have none.
         self.recordings = CallRecordings.from_settings(runtime.settings, runtime.sessions)
         required_token(runtime.settings)  # production without ARCHER_AGENT_TOKEN stops here, at startup
+        register_settings_secrets(runtime.settings)  # the token, API keys: masked in every log record
         self.voice_app = VoiceAgentApp(get_agent=self.get_agent)
         self.voice_app.fastapi_app.add_middleware(AgentAccess, runtime=runtime)
         install_sdk_log_redaction()

@@ -47,6 +47,10 @@ logger = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _LAST_QUESTION = re.compile(r"[^.!?]*\?\s*$")
 WITHHELD = "[withheld: spoken during card entry]"
+KEYPAD_ONLY = (
+    "For your security, please don't read card details out loud. If you make a payment, I'll ask you to "
+    "enter the card on your phone's keypad."
+)
 
 
 class Brain(Protocol):
@@ -132,9 +136,12 @@ class GuardedAgent:
         self._heard.add(event.event_id)
         text = " ".join(item.content for item in event.content if isinstance(item, UserTextSent)).strip()
         session.turns += 1
-        if text:
-            session.hear(text)
-            session.record_speech(Speaker.CUSTOMER, WITHHELD if session.capture is not None else text)
+        if not text:
+            return text
+        redacted = session.redact_customer_text(text)  # card data said during entry still counts as heard
+        # Kept in memory for the call: code reads identity, factors and consent from it (card data never).
+        session.hear(redacted.text if redacted.found else text)
+        session.record_speech(Speaker.CUSTOMER, WITHHELD if session.capture is not None else redacted.text)
         return text
 
     async def _obliged(self, env: TurnEnv, event: UserTurnEnded, text: str) -> AsyncIterator[OutputEvent]:
@@ -142,6 +149,11 @@ class GuardedAgent:
         words, then the end of the call, a transfer, the last question again, or the brain's turn."""
         if self.obligations is None or not text or self.session.capture is not None:
             return self.brain.process(env, event)
+        if self.session.card_data_heard:
+            # Card details read aloud: stop them and point to the keypad; the brain never gets these words.
+            return self._after_obligations(
+                env, event, Turn(say=[KEYPAD_ONLY], repeat_question=True, run_brain=False)
+            )
         turn = await self.obligations.read(text)
         if turn == Turn():
             return self.brain.process(env, event)

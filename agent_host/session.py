@@ -20,6 +20,7 @@ from shared.models.agent import AgentEvent, SessionState
 from shared.models.calls import TranscriptEntryCreate
 from shared.models.events import CallEnded, CallStarted, CallTool, CallTranscript
 from shared.models.payments import ArrangementPublic, Offer, PaymentOptions, PaymentPublic
+from shared.policy.card_data import CardRedaction, redact_card_data
 from shared.policy.disclosure import DisclosureKind
 from shared.policy.guard import GuardContext
 from shared.policy.heard import heard_in_full
@@ -49,6 +50,7 @@ def mask_payload(value: Any) -> Any:
     return value
 
 
+MASKED_KEY = "*"  # how any keypad press is stored, served and shown
 _CARD_NUMBER = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 
 
@@ -110,6 +112,9 @@ class CallSession:
     end_reason: str | None = None  # set by the tool that ends or transfers the call
     finished: bool = False
     turns: int = 0
+    # Whether the customer's latest utterance held card data (a card number, expiry or security code said
+    # aloud): the agent should ask for the keypad, and the next utterance is read as card details too.
+    card_data_heard: bool = False
     started_at: datetime = field(default_factory=utcnow)
 
     # --- Facts -------------------------------------------------------------------------------------------
@@ -205,10 +210,20 @@ class CallSession:
     def _now(self) -> datetime:
         return utcnow()
 
+    def redact_customer_text(self, text: str) -> CardRedaction:
+        """What the customer said with card data removed (`shared.policy.card_data`), parsed once per
+        utterance: everything downstream (transcript, live event, model) gets this text. A bare expiry or
+        security code counts as card data while a card is being captured or right after an utterance that
+        held card data ("four two four two ..." then "twelve thirty one two three")."""
+        redaction = redact_card_data(text, expecting_card=self.capture is not None or self.card_data_heard)
+        self.card_data_heard = bool(redaction.found)
+        return redaction
+
     def record_speech(self, speaker: Speaker, text: str) -> None:
-        """What was said. The customer's words are masked like logs are (phone, account and card numbers);
-        the agent's words are the record of what the caller heard (callback numbers, amounts, dates) and
-        are stored verbatim, card-length numbers excepted."""
+        """What was said. The customer's words are masked like logs are (phone, account and card numbers,
+        card data said in words — pass them through `redact_customer_text` first for the context-aware
+        pass); the agent's words are the record of what the caller heard (callback numbers, amounts, dates)
+        and are stored verbatim, card-length numbers excepted."""
         masked = (
             mask_text(text)
             if speaker is Speaker.CUSTOMER
@@ -268,8 +283,10 @@ class CallSession:
         )
 
     def record_dtmf(self, button: str) -> None:
-        """Keypad input; masked while a card is being captured."""
-        text = "*" if self.capture is not None else button
+        """Keypad input, masked: every key is stored as "*" whether or not a card is being captured (Archer
+        has no keypad menus, so any digit may be a card digit; "#" is masked too, as it would show where a
+        card number ends and so its length)."""
+        text = MASKED_KEY
         self.recorder.entry(
             TranscriptEntryCreate(entry_type=TranscriptEntryType.DTMF, speaker=Speaker.CUSTOMER, text=text)
         )

@@ -13,7 +13,7 @@ from functions.api.app import create_api
 from functions.api.deps import durable_client
 from shared.config import get_settings
 from shared.runtime import build_runtime, tune_gc
-from shared.telemetry import configure_logging, configure_telemetry
+from shared.telemetry import configure_logging, configure_telemetry, register_settings_secrets
 
 bp = df.Blueprint()
 
@@ -23,6 +23,7 @@ def asgi_app() -> func.AsgiMiddleware:
     """Built on the first request (settings are read then), once per worker process."""
     settings = get_settings()
     configure_logging(level=settings.log_level, fmt="json")
+    register_settings_secrets(settings)
     # Before the runtime, whose database engine is traced only when telemetry is on by then.
     configure_telemetry(settings, service_name="archer-api")
     middleware = func.AsgiMiddleware(create_api(build_runtime(settings)))

@@ -38,6 +38,8 @@ from urllib.parse import unquote
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
+from shared.policy.card_data import redact_card_data
+
 if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.sdk._logs import LoggerProvider
@@ -71,6 +73,111 @@ _ACCOUNT_CONTEXT = re.compile(
 )
 _LONG_DIGITS = re.compile(_LEFT + r"\d{8,19}" + _RIGHT)
 
+# Keypad presses in harness frames and their dumps (`{"type": "dtmf", "button": "4"}`, `button=4`) and in the
+# Line SDK's lines (`DTMF received: 4`): any key may be a card digit.
+_KEYPAD_FIELD = re.compile(r"""(?i)(["']?\b(?:button|digits?|dtmf)\b["']?\s*[:=]\s*["']?)[0-9A-D*#]+""")
+_KEYPAD_LINE = re.compile(r"(DTMF (?:received|sent):? ?)\S+")
+# Credentials in headers, query strings and payloads, in the forms logs print them: `X-API-Key: k`,
+# `authorization: Bearer t`, `(b'x-api-key', b'k')`, `{"api_key": "k"}`, `?token=t`.
+_CREDENTIAL_NAMES = (
+    r"x-api-key|api[_-]?key|apikey|x-agent-token|agent[_-]?token|access[_-]?token|refresh[_-]?token|"
+    r"id[_-]?token|token|auth|authorization|proxy-authorization|password|passwd|client[_-]?secret|secret|"
+    r"signature"
+)
+_SECRET_FIELD = re.compile(
+    r"""(?i)(["']?(?<![\w-])(?:""" + _CREDENTIAL_NAMES + r""")(?![\w-])["']?"""
+    r"""(?:\s*[:=]\s*|["']\s*,\s*)(?:b?["'])?)((?:bearer|basic|token|digest)\s+)?[^\s"',;&)}\]{\[<>]+"""
+)
+_COOKIE_FIELD = re.compile(
+    r"""(?i)(["']?(?<![\w-])(?:set-)?cookie["']?(?:\s*[:=]\s*|["']\s*,\s*)(?:b?["'])?)[^"'\r\n]+"""
+)
+# A cheap test before the secret patterns: most records name no credential at all.
+_SECRET_HINTS = ("key", "token", "auth", "cookie", "passw", "secret", "signature")
+_SECRET_VALUES: set[str] = set()
+_secret_values: re.Pattern[str] | None = None
+REDACTED = "[redacted]"
+
+
+def register_secrets(*values: str | None) -> None:
+    """Values (the agent token, API keys) that are masked wherever they appear in a log record or span, in
+    whatever field or URL; values shorter than 8 characters are ignored (they would mask ordinary words)."""
+    global _secret_values  # noqa: PLW0603 - one process-wide list, like the record factory
+    new = {value for value in values if value and len(value) >= 8} - _SECRET_VALUES
+    if not new:
+        return
+    _SECRET_VALUES.update(new)
+    ordered = sorted(_SECRET_VALUES, key=len, reverse=True)
+    _secret_values = re.compile("|".join(re.escape(value) for value in ordered))
+
+
+def register_settings_secrets(settings: Settings) -> None:
+    """`register_secrets` for every secret setting (the agent token, API keys, the Twilio auth token, the
+    connection string): their values never reach a log record or span, wherever they end up in one."""
+    from pydantic import SecretStr
+
+    register_secrets(
+        *(value.get_secret_value() for value in vars(settings).values() if isinstance(value, SecretStr))
+    )
+
+
+def _mask_secrets(text: str, lowered: str) -> str:
+    if _secret_values is not None and any(value in text for value in _SECRET_VALUES):
+        text = _secret_values.sub(REDACTED, text)
+    if any(hint in lowered for hint in _SECRET_HINTS):
+        text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2) or ''}{REDACTED}", text)
+        text = _COOKIE_FIELD.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    return text
+
+
+# What was said, in dumps of harness frames (websockets and uvicorn log every frame at DEBUG, cut in the
+# middle when long — which can leave a piece of a card number no pattern recognizes): its length only, as
+# the Line SDK's own utterance lines get (agent_host.logs).
+_SPEECH_FRAME = re.compile(
+    r"""(["']type["']\s*:\s*["'](?:message|agent_speech|user_speech|transcript)["']\s*,\s*["']content["']\s*:\s*")"""
+    r"""((?:[^"\\]|\\.)*)(")"""
+)
+
+
+def _speech_length(match: re.Match[str]) -> str:
+    return f"{match.group(1)}[{len(match.group(2))} characters]{match.group(3)}"
+
+
+def _mask_keypad(text: str) -> str:
+    if "DTMF" in text:
+        text = _KEYPAD_LINE.sub(r"\1[redacted]", text)
+    return _KEYPAD_FIELD.sub(lambda m: f"{m.group(1)}*", text)
+
+
+# Before the full parse of spoken card data (most records say no number words and no card cue, so the parse
+# stays off the hot path): three number words in a row, or an expiry or security-code cue.
+_NUMBER_WORDS = frozenset(
+    {
+        "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+        "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+        "thirty", "forty", "fourty", "fifty", "sixty", "seventy", "eighty", "ninety", "double", "triple",
+    }
+)  # fmt: skip
+_CARD_CUES = (
+    "expir", "exp ", "cvv", "cvc", "c v v", "cid ", "csc ", "security code", "security number",
+    "security digits", "verification code", "verification number", "on the back", "valid th", "valid until",
+    "good th", "good until",
+)  # fmt: skip
+_WORD_SPLIT = re.compile(r"[^a-z]+")
+
+
+def _may_say_card_data(lowered: str) -> bool:
+    if any(cue in lowered for cue in _CARD_CUES):
+        return True
+    in_a_row = 0
+    for word in _WORD_SPLIT.split(lowered):
+        if word in _NUMBER_WORDS:
+            in_a_row += 1
+            if in_a_row == 3:
+                return True
+        elif word:  # numerals and punctuation between number words keep the run going
+            in_a_row = 0
+    return False
+
 
 def _keep_last4(digits_text: str, prefix: str = "") -> str:
     digits = re.sub(r"\D", "", digits_text)
@@ -78,7 +185,15 @@ def _keep_last4(digits_text: str, prefix: str = "") -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask e-mails, card/account/phone/SSN numbers in `text`, keeping at most the last four digits."""
+    """Mask e-mails, card/account/phone/SSN numbers in `text`, keeping at most the last four digits; remove
+    card data said in words (`shared.policy.card_data`), keypad presses and credentials (header, query and
+    payload fields named like one, and the values given to `register_secrets`)."""
+    lowered = text.lower()
+    if '"content"' in text:
+        text = _SPEECH_FRAME.sub(_speech_length, text)
+    text = _mask_secrets(text, lowered)
+    if _may_say_card_data(lowered):
+        text = redact_card_data(text).text
     if "%" in text:
         # A URL or form body carries `%2B16025550142` or `a%40b.com`: decode, and keep the decoded form only
         # when it held something to mask (plain percent signs stay as they were).
@@ -93,6 +208,7 @@ def mask_text(text: str) -> str:
 def _mask_plain(text: str) -> str:
     if not any(ch.isdigit() for ch in text) and "@" not in text:
         return text
+    text = _mask_keypad(text)
     text = _EMAIL.sub(lambda m: f"***@{m.group(1)}", text)
     text = _SSN.sub("***-**-****", text)
     text = _CARD.sub(lambda m: _keep_last4(m.group(0), "card:"), text)
@@ -124,13 +240,17 @@ _STANDARD_RECORD_ATTRS = frozenset(
 def mask_record(record: logging.LogRecord) -> logging.LogRecord:
     """Mask a record in place: the formatted message (args folded in) and every `extra` field. Idempotent
     (masked text has nothing left to mask), so the factory, filters and formatters may all apply it: the
-    factory runs before `extra` fields are attached, the handler filter after."""
-    try:
-        message = record.getMessage()
-    except (TypeError, ValueError):  # a bad format string must not lose the record
-        message = f"{record.msg!s} {record.args!r}"
-    record.msg = mask_text(message)
-    record.args = None
+    factory runs before `extra` fields are attached, the handler filter after. A message this function
+    already masked (and nobody changed since) is not masked again: a long one (a model request at DEBUG)
+    costs milliseconds."""
+    if record.args is not None or getattr(record, "_archer_masked", None) is not record.msg:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a bad format string must not lose the record
+            message = f"{record.msg!s} {record.args!r}"
+        record.msg = mask_text(message)
+        record.args = None
+        record._archer_masked = record.msg
     # Any formatter reuses `exc_text` when set, so tracebacks are masked for handlers we do not own too.
     if record.exc_info and not record.exc_text:
         record.exc_text = _EXCEPTION_FORMATTER.formatException(record.exc_info)

@@ -9,7 +9,6 @@ Settings: `ARCHER_LLM_MODEL` (default gpt-4o-mini), `OPENAI_API_KEY` (selects th
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,10 +20,8 @@ from agent_host.session import CallSession
 from agent_host.tools import AgentTools
 from shared.config import Settings
 from shared.domain import CallDirection
+from shared.policy.card_data import redact_card_data
 from shared.services import prompts
-
-_CARD_NUMBER = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
-CARD_REMOVED = "[card number removed]"
 
 
 def system_prompt(session: CallSession) -> str:
@@ -41,22 +38,40 @@ def system_prompt(session: CallSession) -> str:
     return prompts.render_system_prompt(context.prompt, values)
 
 
-def _scrub(text: str) -> str:
-    return _CARD_NUMBER.sub(CARD_REMOVED, text)
-
-
-def _without_card_numbers(event: InputEvent) -> InputEvent:
-    """The event as the model may see it: a card number the customer said aloud never reaches the model."""
+def _without_card_numbers(event: InputEvent, *, expecting_card: bool = False) -> InputEvent:
+    """The event as the model may see it: card data the customer said aloud (a card number in any spoken
+    form, an expiry, a security code) never reaches the model, in this turn or any earlier one. Each
+    utterance is read the way the transcript reads it (`CallSession.redact_customer_text`): one right after
+    an utterance with card data, or the current one while a card is being captured (`expecting_card`), may
+    hold a bare expiry or security code."""
+    heard = False
 
     def clean(item: Any) -> Any:
-        if isinstance(item, UserTextSent) and _CARD_NUMBER.search(item.content):
-            return item.model_copy(update={"content": _scrub(item.content)})
+        nonlocal heard
         if isinstance(item, UserTurnEnded):
-            return item.model_copy(update={"content": [clean(part) for part in item.content]})
+            parts = [part for part in item.content if isinstance(part, UserTextSent)]
+            text = " ".join(part.content for part in parts).strip()
+            expecting = heard or (expecting_card and item.event_id == event.event_id)
+            redaction = redact_card_data(text, expecting_card=expecting)
+            heard = bool(redaction.found)
+            if not redaction.found:
+                return item
+            spoken = parts[0].model_copy(update={"content": redaction.text})
+            kept = [part for part in item.content if not isinstance(part, UserTextSent)]
+            return item.model_copy(update={"content": [spoken, *kept]})
+        if isinstance(item, UserTextSent):
+            redaction = redact_card_data(item.content, expecting_card=heard or expecting_card)
+            if not redaction.found:
+                return item
+            heard = True  # the rest of a number may follow in the turn's next piece
+            return item.model_copy(update={"content": redaction.text})
         return item
 
-    history = [clean(item) for item in event.history or []]
-    return clean(event).model_copy(update={"history": history}) if event.history is not None else clean(event)
+    if event.history is None:
+        return clean(event)  # type: ignore[no-any-return]
+    cleaned = [clean(item) for item in event.history]
+    this = next((item for item in reversed(cleaned) if item.event_id == event.event_id), None)
+    return (this or clean(event)).model_copy(update={"history": cleaned})  # type: ignore[no-any-return]
 
 
 class LlmBrain:
@@ -89,7 +104,8 @@ class LlmBrain:
         )
 
     async def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]:
-        async for output in self.agent.process(env, _without_card_numbers(event)):
+        seen = _without_card_numbers(event, expecting_card=self.session.capture is not None)
+        async for output in self.agent.process(env, seen):
             yield output
 
     async def on_keypad(self, env: TurnEnv, button: str) -> AsyncIterator[OutputEvent]:

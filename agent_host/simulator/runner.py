@@ -59,6 +59,7 @@ class SimulationResult:
     stored_transcript: list[TranscriptEntryPublic] = field(default_factory=list)
     turns: int = 0
     latencies: list[float] = field(default_factory=list)  # user turn end → first agent message, seconds
+    frames: list[dict[str, Any]] = field(default_factory=list)  # every frame the agent host sent, in order
 
     @property
     def agent_messages(self) -> list[str]:
@@ -155,6 +156,7 @@ async def run_simulated_call(
         await _play(client, player, result, inbound=meta.get("direction") == "inbound", max_turns=max_turns)
         await client.close()
         result.latencies = client.latencies
+        result.frames = client.frames
     if sessions is not None:
         await _read_back(result, sessions, timeout)
     elif result.outcome is None and result.ended_by in {"customer", "closed"}:

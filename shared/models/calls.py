@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 
 from shared.domain import (
     CallDirection,
@@ -83,6 +83,18 @@ class TranscriptEntryCreate(Schema):
     tool_response: dict[str, Any] | None = None
     event_type: str | None = Field(default=None, max_length=50)
     timestamp: datetime | None = None
+
+    @model_validator(mode="after")
+    def _keypad_masked(self) -> TranscriptEntryCreate:
+        """Keypad input is stored masked whoever writes it: any key may be a card digit (PCI DSS 3.3)."""
+        if self.entry_type is TranscriptEntryType.DTMF and self.text:
+            self.text = mask_keypad(self.text)
+        return self
+
+
+def mask_keypad(text: str) -> str:
+    """Keypad presses as they may be stored or served: every key shown as "*"."""
+    return "*" * len(text)
 
 
 class TranscriptEntryPublic(PublicSchema):

@@ -31,6 +31,7 @@ from shared.models.calls import CallPublic, TranscriptEntryPublic
 from shared.models.configuration import NegotiationRules
 from shared.models.findings import Finding, FindingCode
 from shared.models.payments import Offer
+from shared.policy.card_data import mentions_card_data
 from shared.policy.disclosure import DisclosureKind, limited_content_violations
 from shared.policy.guard import account_detail_findings
 from shared.policy.negotiation import AccountTerms, offer_violations
@@ -83,7 +84,14 @@ def _offers_in(entry: TranscriptEntryPublic) -> Iterator[dict[str, Any]]:
 
 def _card_digit_places(entry: TranscriptEntryPublic) -> list[str]:
     places = []
-    if entry.text and _CARD_DIGITS.search(entry.text):
+    if entry.text and (
+        _CARD_DIGITS.search(entry.text)
+        or (
+            entry.speaker is Speaker.CUSTOMER
+            and entry.entry_type is TranscriptEntryType.TRANSCRIPT
+            and mentions_card_data(entry.text)
+        )  # said aloud in words: digits, pairs, "oh", expiry, code
+    ):
         places.append("text")
     for name, payload in (("tool request", entry.tool_request), ("tool response", entry.tool_response)):
         if payload and _CARD_DIGITS.search(json.dumps(payload, default=str)):

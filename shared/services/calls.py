@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from shared.db.base import utcnow
 from shared.db.tables import Call, CallTranscriptEntry, Customer
-from shared.domain import CallOutcome, CallStatus
+from shared.domain import CallOutcome, CallStatus, Speaker, TranscriptEntryType
 from shared.errors import InvalidInput, NotFound
 from shared.models.calls import (
     CallCreate,
@@ -23,7 +23,9 @@ from shared.models.calls import (
     CallsPage,
     TranscriptEntryCreate,
     TranscriptEntryPublic,
+    mask_keypad,
 )
+from shared.policy.card_data import redact_card_data
 from shared.services.pagination import COUNT_CAP, capped_count, clamp_limit, decode_cursor, encode_cursor
 
 
@@ -313,7 +315,23 @@ def get_call_detail(*, session: Session, org_id: uuid.UUID, call_id: uuid.UUID) 
         findings = review_call(
             session=session, org_id=org_id, call_id=call_id, call=call, transcript=transcript
         ).findings
-    return CallDetail(**call.model_dump(), transcript=transcript, findings=findings)
+    # Judged as stored (an old record's unmasked keypad digits are a finding), served masked.
+    return CallDetail(
+        **call.model_dump(), transcript=[_served(entry) for entry in transcript], findings=findings
+    )
+
+
+def _served(entry: TranscriptEntryPublic) -> TranscriptEntryPublic:
+    """An entry as the API serves it: keypad presses masked and card data said aloud removed, also in
+    records written before the agent masked them (no migration rewrites stored rows)."""
+    if not entry.text:
+        return entry
+    if entry.entry_type is TranscriptEntryType.DTMF:
+        return entry.model_copy(update={"text": mask_keypad(entry.text)})
+    if entry.entry_type is TranscriptEntryType.TRANSCRIPT and entry.speaker is Speaker.CUSTOMER:
+        redacted = redact_card_data(entry.text).text
+        return entry if redacted == entry.text else entry.model_copy(update={"text": redacted})
+    return entry
 
 
 def list_customer_calls(

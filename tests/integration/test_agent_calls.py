@@ -459,7 +459,7 @@ async def test_a_card_number_said_aloud_is_never_stored(
     assert result.findings == []
     stored = json.dumps([entry.model_dump(mode="json") for entry in result.stored_transcript])
     assert "4242 4242 4242 4242" not in stored and "4242424242424242" not in stored
-    assert "card:***4242" in stored
+    assert "[card number removed]" in stored
 
 
 class HasAnAttorney(NeedsPlan):

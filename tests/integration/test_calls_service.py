@@ -168,3 +168,43 @@ def test_a_dial_receipt_never_moves_a_call_back(session: Session) -> None:
         3,
         4,
     ]
+
+
+def test_a_record_written_before_masking_is_served_without_card_data(session: Session) -> None:
+    """Keypad digits and a card number said aloud that an older agent stored unmasked are served masked by
+    the call detail — while the auditor still reports the stored digits."""
+    from shared.db.tables import CallTranscriptEntry
+
+    org = make_org(session)
+    customer = make_customer(session, org)
+    call = _call(session, org.id, customer.id)
+    old = [
+        (TranscriptEntryType.DTMF, Speaker.CUSTOMER, "4242424242424242#1230#123#"),
+        (TranscriptEntryType.TRANSCRIPT, Speaker.CUSTOMER, "it's four two four two four two four two four two four two four two four two"),
+        (TranscriptEntryType.TRANSCRIPT, Speaker.CUSTOMER, "my zip is eight five zero zero four"),
+        (TranscriptEntryType.TRANSCRIPT, Speaker.AGENT, "You can call us back at 800 555 0100."),
+    ]  # fmt: skip
+    # Written straight to the table, as rows from before the schema masked keypad input were.
+    for sequence, (entry_type, speaker, text) in enumerate(old):
+        session.add(
+            CallTranscriptEntry(
+                organization_id=org.id,
+                call_id=call.id,
+                sequence=sequence,
+                timestamp=T0,
+                entry_type=entry_type,
+                speaker=speaker,
+                text=text,
+            )
+        )
+    session.flush()
+    calls.finalize_call(session=session, org_id=org.id, call_id=call.id, outcome=CallOutcome.REFUSED)
+    detail = calls.get_call_detail(session=session, org_id=org.id, call_id=call.id)
+    texts = [entry.text for entry in detail.transcript]
+    assert texts == [
+        "*" * 26,
+        "it's [card number removed]",
+        "my zip is eight five zero zero four",
+        "You can call us back at 800 555 0100.",
+    ]
+    assert detail.findings and any(f.code.value == "card_digits_in_transcript" for f in detail.findings)

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from shared.domain import CallDirection, CallOutcome, CallStatus, CallType, Speaker, TranscriptEntryType
 from shared.models.agent import AgentEvent, ToolName
 from shared.models.calls import CallPublic, TranscriptEntryPublic
@@ -164,6 +166,23 @@ def test_card_digits_anywhere_are_found() -> None:
         .add(TranscriptEntryType.DTMF, text="1")
     )
     assert _audit(record) == [FindingCode.CARD_DIGITS_IN_TRANSCRIPT, FindingCode.CARD_DIGITS_IN_TRANSCRIPT]
+
+
+@pytest.mark.parametrize(
+    ("said", "found"),
+    [
+        ("um it's four two four two four two four two four two four two four two four two", True),
+        ("yeah the cvv is one two three", True),
+        ("it expires twelve thirty", True),
+        ("it's [card number removed] and it expires [expiry removed]", False),
+        ("four three two one and eight five zero zero four", False),
+        ("i can pay two hundred fifty dollars on the fifteenth", False),
+    ],
+)
+def test_card_data_stored_in_words_is_found(said: str, found: bool) -> None:
+    """A card number, expiry or security code stored as the customer said it in words is a finding."""
+    codes = _audit(_clean_call().customer(said))
+    assert (FindingCode.CARD_DIGITS_IN_TRANSCRIPT in codes) is found
 
 
 def test_unverified_account_access_is_found() -> None:

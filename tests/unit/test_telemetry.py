@@ -101,3 +101,91 @@ def test_no_logger_writes_pii(fmt: str) -> None:
     if fmt == "json":
         first = json.loads(stream.getvalue().splitlines()[0])
         assert {"ts", "level", "logger", "message"} <= first.keys()
+
+
+AGENT_TOKEN = "agent-token-5be1c0d97a3f4e21"
+
+
+@pytest.mark.parametrize(
+    ("text", "leak"),
+    [
+        ("""< TEXT '{"type": "dtmf", "button": "4"}' [31 bytes]""", '"button": "4"'),
+        ("""> TEXT '{"type":"dtmf","button":"7"}' [28 bytes]""", '"button":"7"'),
+        ("frame dtmf button=9 received", "button=9"),
+        ("-> 🧑🔔 User DTMF received: 5", "received: 5"),
+        ("> X-API-Key: ak_live_6f1e2d3c4b5a", "ak_live_6f1e2d3c4b5a"),
+        ("< authorization: Bearer eyJhbGciOi.payload.sig", "eyJhbGciOi"),
+        ("headers=[(b'host', b'x'), (b'x-api-key', b'ak_live_999')]", "ak_live_999"),
+        ("Cookie: session=abc123; theme=dark", "session=abc123"),
+        ("GET /ws?token=abcdef123456&x=1 HTTP/1.1", "abcdef123456"),
+        ('40{"token":"sio-token-value","auth":{"api_key":"ak_sio_1"}}', "sio-token-value"),
+        ('40{"token":"sio-token-value","auth":{"api_key":"ak_sio_1"}}', "ak_sio_1"),
+        ("""start frame {'metadata': {'api_key': 'ak_test_call_42'}}""", "ak_test_call_42"),
+        (f"connecting with {AGENT_TOKEN} now", AGENT_TOKEN),
+        (
+            "user said my card number is four two four two four two four two four two four two four two four two",
+            "four two four two",
+        ),
+        ("user said uh it expires twelve thirty", "twelve thirty"),
+        ("the cvv is one two three", "one two three"),
+        (
+            """< TEXT '{"type": "message", "content": "um yeah my card...two four two four two"}' [131 bytes]""",
+            "two four two",
+        ),
+    ],
+)
+def test_mask_text_removes_keypad_digits_credentials_and_spoken_card_data(text: str, leak: str) -> None:
+    """Keypad digits in frames, credentials in headers, queries and payloads, a registered secret and card
+    data said in words are masked in any log line."""
+    from shared.telemetry import register_secrets
+
+    register_secrets(AGENT_TOKEN)
+    assert leak not in mask_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "status code: 200",
+        "call 3f1c2a4b-1234-4abc-8def-123456789012: scripted brain, direction outbound",
+        "auth failed for organization 3f1c2a4b",
+        "tool get_payment_options took 12.5 ms",
+        "the customer agreed to two hundred fifty dollars on the fifteenth",
+    ],
+)
+def test_mask_text_keeps_ordinary_lines(text: str) -> None:
+    """Lines that only name a credential or say an amount or a date in words stay readable."""
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["uvicorn.error", "uvicorn.access", "websockets.client", "websockets.server", "httpx", "httpcore.http11",
+     "engineio.server", "socketio.server", "line.voice_agent_app", "LiteLLM", "litellm"],
+)  # fmt: skip
+def test_third_party_debug_records_are_masked(name: str) -> None:
+    """At DEBUG, a library logger's frame, header and payload dumps pass through the same masking."""
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", fmt="console", stream=stream)
+    log = logging.getLogger(name)
+    # Some libraries quiet themselves when imported (engineio/socketio to ERROR, LiteLLM's httpx to WARNING):
+    # the point here is what reaches the handlers when they do log.
+    level = log.level
+    log.setLevel(logging.DEBUG)
+    try:
+        log.debug("< TEXT %r [31 bytes]", '{"type": "dtmf", "button": "4"}')
+        log.debug("> %s: %s", "X-API-Key", "ak_live_abcdef0123")
+        log.debug("request headers %s", [(b"authorization", b"Bearer sk-abcdef0123456789")])
+        log.debug(
+            "message %s",
+            {
+                "content": "my card number is four two four two four two four two four two four two four two four two"
+            },
+        )
+    finally:
+        log.setLevel(level)
+        configure_logging(level="INFO", fmt="console")
+    output = stream.getvalue()
+    assert output.count(name) >= 4
+    for leak in ('button": "4', "ak_live_abcdef0123", "sk-abcdef0123456789", "four two four two"):
+        assert leak not in output, f"{leak!r} leaked through {name}"
