@@ -401,3 +401,31 @@ async def test_take_payment_charges_only_the_installment_due_and_says_it_first(
         assert stored is not None and stored.schedule[0]["status"] == "paid"
         assert all(item["status"] == "scheduled" for item in stored.schedule[1:])
     assert "4242424242424242" not in json.dumps(fake.requests)
+
+
+async def test_a_caller_reading_card_digits_aloud_is_stopped_and_sent_to_the_keypad(
+    agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """Card details read aloud outside a card capture are cut out of the record, answered by code with
+    "use the keypad" and the question the agent had asked, and never shape the conversation."""
+    customer = make_debtor(agent_runtime, agent_database.org_id)
+    meta = {
+        "organization_id": str(agent_database.org_id),
+        "customer_id": str(customer.id),
+        "brain": "scripted",
+    }
+    async with serve_agent_host(agent_runtime) as url:
+        talk = await converse(
+            url,
+            meta,
+            [
+                "hello",
+                "yeah speaking",
+                "four three two one eight five zero zero four",
+                "here's my card four two four two four two four two four two four two four two four two",
+            ],
+        )
+    answer = talk.turns[4].text
+    assert "keypad" in answer and answer.rstrip().endswith("?"), answer
+    stored = json.dumps([[e.text, e.tool_request] for e in stored_entries(agent_runtime, talk.call_id)])
+    assert "4242" not in stored.replace("4321", "") and "four two four two" not in stored
