@@ -79,17 +79,32 @@ class Arrangement(_Strict):
 
 
 class PaymentExpect(_Strict):
-    amount: StrictStr
+    """`amount`: exactly one succeeded charge of it; `never`: amounts that must not be charged (the call may
+    legitimately take no payment)."""
+
+    amount: StrictStr | None = None
+    never: list[StrictStr] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _amounts(self) -> PaymentExpect:
+        for value in [self.amount, *self.never]:
+            if value is not None:
+                Decimal(value)
+        if self.amount is None and not self.never:
+            raise ValueError("payment needs amount or never")
+        return self
 
 
 class Expect(_Strict):
     outcome: list[StrictStr]
     verified: StrictBool | None = None
-    preferences: list[StrictStr] = Field(default_factory=list)
+    preferences: list[StrictStr] = Field(default_factory=list)  # each "kind" or "kind|other_kind"
+    preference_details: dict[StrictStr, list[StrictStr]] = Field(default_factory=dict)  # kind -> regexes
     no_preferences: StrictBool = False
     legal_hold: StrictBool | None = None
     arrangement: Arrangement | Literal["none"] | None = None
     payment: PaymentExpect | Literal["none"] | None = None
+    said: list[StrictStr] = Field(default_factory=list)  # regexes some agent text must match
     never_said: list[StrictStr] = Field(default_factory=list)
     never_stored: list[StrictStr] = Field(default_factory=list)
     events: list[StrictStr] = Field(default_factory=list)
@@ -100,7 +115,7 @@ class Expect(_Strict):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("never_said", "never_stored")
+    @field_validator("said", "never_said", "never_stored")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
         for pattern in patterns:
@@ -154,8 +169,6 @@ class Conversation(_Strict):
     def _checks(self) -> Conversation:
         if self.model is not None and "llm" not in self.brains:
             raise ValueError("a model misbehaviour only means something on the llm brain")
-        if self.expect.payment not in (None, "none"):
-            Decimal(self.expect.payment.amount)  # type: ignore[union-attr]
         return self
 
     @property

@@ -44,12 +44,17 @@ def digits_heard(text: str) -> str:
     """Every digit the customer said, in order: "four three two one" and "4321" alike (crudely: "double
     five" is 55; other number words are ignored)."""
     out, double = [], False
-    for word in re.findall(r"[a-z]+|\d+", text.lower()):
+    words = re.findall(r"[a-z]+|\d+", text.lower())
+    for index, word in enumerate(words):
         if word == "double":
             double = True
             continue
         if word.isdigit():
             out.append(word)
+        elif word == "oh":  # zero only between other digits ("eight five oh oh four"), else a filler
+            near = words[max(0, index - 1) : index] + words[index + 1 : index + 2]
+            if any(n in _DIGIT_WORDS and n not in {"oh", "o"} or n.isdigit() or n == "oh" for n in near):
+                out.append("0")
         elif word in _DIGIT_WORDS and word != "o":
             out.append(_DIGIT_WORDS[word] * (2 if double else 1))
         double = False
@@ -82,17 +87,22 @@ def amount_heard(text: str) -> int | None:
     return None
 
 
+_RELATIVE = r"(?:husband|wife|son|daughter|mom|mother|dad|father|brother|sister|friend|roommate|partner|boss)"
 _YES = re.compile(
-    r"\b(?:yes|yeah|yep|yup|sure|okay|ok|that works|sounds good|i agree|correct|speaking|this is (?:she|he|him|her|me)|that'?s me|alright|all right)\b"
+    r"\b(?:yes|yeah|yep|yup|sure|okay|ok|that works|sounds good|i agree|correct|speaking|that'?s me|alright|all right"
+    rf"|this is (?:she|he|him|her|me)\b(?!'?s? {_RELATIVE}| {_RELATIVE}))\b"
 )
 _NO = re.compile(r"\b(?:no|nope|nah|not really|i can'?t|don'?t think so)\b")
 _CONDITION = re.compile(r"\b(?:but|if|only if|unless|instead|settle|fifty|hundred)\b")
 _WRONG = re.compile(
-    r"wrong number|no one here|nobody here|doesn'?t live here|don'?t know (?:him|her|who)|not (?:him|her|me)\b|never heard of"
+    r"wrong number|no one here|nobody here|doesn'?t live here|don'?t know (?:him|her|who)|not (?:him|her|me)\b"
+    r"|never heard of|(?:he|she|they)'?s? (?:is |are )?not (?:here|home|available|in)|not here right now"
+    rf"|in the shower|at work right now|can'?t come to the phone|this is (?:his|her|their) {_RELATIVE}"
+    rf"|(?:i'?m|this is) (?:his|her|their) {_RELATIVE}"
 )
 _BYE = re.compile(r"\b(?:bye|goodbye|that'?s all|that'?s it|nothing else|no that'?s all)\b")
 _ROBOT = re.compile(
-    r"\b(?:robot|a bot|computer|machine|an ai|artificial|real person|automated|recording talking)\b"
+    r"(?:are you|is this|am i (?:talking|speaking) (?:to|with)|you a) (?:a |an |like a |even a )?(?:robot|bot|computer|machine|ai|real person|human|recording|automated|actual person)"
 )
 
 EVENTS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
@@ -104,7 +114,7 @@ EVENTS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("validation", re.compile(r"validat|verification letter|proof (?:of|that)|send me (?:something|proof|the paperwork)|in writing"), ("validation", "dispute")),
     ("dispute", re.compile(r"dispute|not my debt|already paid|paid (?:it|that) off|identity theft|stolen|never opened|fraud|isn'?t mine|not mine"), ("dispute",)),
     ("recording", re.compile(r"(?:don'?t|do not) (?:want to be |)record|stop (?:the )?record|turn off the record|not (?:okay|ok) with (?:being )?record"), ("recording",)),
-    ("human", re.compile(r"real person|a human|supervisor|manager|representative|talk to someone|an agent|operator"), ("transfer",)),
+    ("human", re.compile(r"(?:talk|speak) (?:to|with) (?:a |an |your |someone|somebody)?(?:real |actual |live )?(?:person|human|supervisor|manager|representative|agent|operator|somebody|someone)|transfer me"), ("transfer",)),
     ("inconvenient", re.compile(r"at work|bad time|not a good time|driving|busy right now|can'?t talk|don'?t call (?:me )?(?:before|after|at|during)|never call (?:me )?(?:before|after|at|during|on)"), ("inconvenient", "callback")),
     ("callback", re.compile(r"call (?:me )?back|call me (?:on|tomorrow|later|next)"), ("callback",)),
     ("hardship", re.compile(r"lost my job|laid off|out of work|medical|hospital|disability|can'?t afford|hardship|barely|unemploy"), ("hardship",)),
@@ -261,6 +271,8 @@ class CorpusModel:
                 return Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True, **factors}),))
             if factors.get("account_last_4"):
                 return Reply(text="Thank you. And your ZIP code?")
+            if factors.get("postal_code"):
+                return Reply(text="Thank you. And the last four digits of your account number?")
             return Reply(text="Please tell me the last four digits of your account number and your ZIP code.")
         if s.options is None:
             return Reply(tool_calls=(ToolCall("get_payment_options", {}),))
@@ -347,9 +359,10 @@ class _State:
                 since_verify.append(state.last_user)
             elif role == "assistant" and message.get("content"):
                 state.assistant_spoke = True
+                state.recording_given |= "recorded" in str(message["content"])
             elif role == "tool":
                 result, name = _json(message.get("content")), message.get("name")
-                if name == "give_disclosures" and result.get("kind") == "recording_notice":
+                if name == "give_disclosures" and (result.get("kind") == "recording_notice" or result.get("already")):
                     state.recording_given = True
                 elif name == "verify_identity":
                     since_verify = []
@@ -395,13 +408,29 @@ def _event(text: str) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
+_FACTOR_LABEL = re.compile(r"\b(?:zip(?: code)?|postal(?: code)?|last (?:four|4)(?: digits)?|account(?: number)?|ends? in|four digits)\b")
+
+
 def _factors(text: str) -> dict[str, str]:
-    digits = digits_heard(text)
-    if len(digits) >= 9:
-        return {"account_last_4": digits[:4], "postal_code": digits[4:9]}
-    if len(digits) >= 4:
-        return {"account_last_4": digits[:4]}
-    return {}
+    """Last 4 and ZIP as a model would take them: by what the customer called each, else in order."""
+    labelled: dict[str, str] = {}
+    pieces = _FACTOR_LABEL.split(text)
+    labels = _FACTOR_LABEL.findall(text)
+    loose = digits_heard(pieces[0])
+    for label, piece in zip(labels, pieces[1:], strict=True):
+        digits = digits_heard(piece)
+        key = "postal_code" if label.startswith(("zip", "postal")) else "account_last_4"
+        if digits:
+            labelled.setdefault(key, digits[: 5 if key == "postal_code" else 4])
+            rest = digits[5 if key == "postal_code" else 4 :]
+            if rest:
+                loose += rest
+    loose_iter = loose
+    if "account_last_4" not in labelled and len(loose_iter) >= 4:
+        labelled["account_last_4"], loose_iter = loose_iter[:4], loose_iter[4:]
+    if "postal_code" not in labelled and len(loose_iter) >= 5:
+        labelled["postal_code"] = loose_iter[:5]
+    return labelled
 
 
 def _counter(text: str) -> dict[str, str] | None:

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 
+import loguru
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
@@ -152,11 +153,14 @@ async def hosts(corpus_database: CorpusDatabase) -> AsyncIterator[Hosts]:
     root = logging.getLogger()
     previous = root.level
     root.addHandler(logs)
-    root.setLevel(logging.DEBUG)
+    root.setLevel(logging.INFO)  # what a deployment logs; DEBUG would drown the run in LiteLLM traces
+    # The Line SDK logs through loguru (what it received, which tool returned what): a sink of its own.
+    sink = loguru.logger.add(lambda message: logs.lines.append(str(message)), level="INFO")
     try:
         async with contextlib.AsyncExitStack() as stack:
             yield Hosts(database=corpus_database, stack=stack, logs=logs)
     finally:
+        loguru.logger.remove(sink)
         root.removeHandler(logs)
         root.setLevel(previous)
 
@@ -326,11 +330,16 @@ def _check(
     if expect.verified is not None and (call is None or bool(call.verified) is not expect.verified):
         problems.append(f"verified {None if call is None else call.verified}, expected {expect.verified}")
     kinds = sorted(str(p.kind) for p in stored.preferences)
-    missing = [kind for kind in expect.preferences if kind not in kinds]
+    missing = [kind for kind in expect.preferences if not set(kind.split("|")) & set(kinds)]
     if missing:
         problems.append(f"preferences {kinds}, missing {missing}")
     if expect.no_preferences and kinds:
         problems.append(f"preferences {kinds} stored, expected none")
+    for kind, patterns in expect.preference_details.items():
+        details = json.dumps([p.details for p in stored.preferences if str(p.kind) == kind], default=str)
+        lost = [pattern for pattern in patterns if not _matches(pattern, details)]
+        if lost:
+            problems.append(f"{kind} details {details} do not capture {lost}")
     if expect.legal_hold is not None and stored.legal_hold is not expect.legal_hold:
         problems.append(f"legal_hold {stored.legal_hold}, expected {expect.legal_hold}")
     arranged = [(str(a.kind), f"{a.total_amount:.2f}") for a in stored.arrangements]
@@ -347,13 +356,20 @@ def _check(
         if len(arranged) != 1 or not fits:
             problems.append(f"arrangements {arranged}, expected exactly one {wanted.model_dump()}")  # type: ignore[union-attr]
     paid = [(f"{p.amount:.2f}", str(p.status)) for p in stored.payments]
-    if expect.payment == "none" and paid:
-        problems.append(f"payments {paid}, expected none")
+    charged = [Decimal(a) for a, status in paid if status == "succeeded"]
+    if expect.payment == "none" and charged:
+        problems.append(f"payments {paid}, expected no charge")
     elif expect.payment not in (None, "none"):
-        amount = Decimal(expect.payment.amount)  # type: ignore[union-attr]
-        charged = [Decimal(a) for a, status in paid if status == "succeeded"]
-        if charged != [amount] or any(Decimal(a) != amount for a, _ in paid):
-            problems.append(f"payments {paid}, expected one succeeded charge of {amount}")
+        wanted = expect.payment
+        if wanted.amount is not None and charged != [Decimal(wanted.amount)]:  # type: ignore[union-attr]
+            problems.append(f"payments {paid}, expected one succeeded charge of {wanted.amount}")  # type: ignore[union-attr]
+        attempted = [Decimal(a) for a, _ in paid]
+        wrong = [a for a in wanted.never if Decimal(a) in attempted]  # type: ignore[union-attr]
+        if wrong:
+            problems.append(f"payments {paid} include amounts that must never be charged: {wrong}")
+    for pattern in expect.said:
+        if not any(_matches(pattern, text) for text in played.agent_texts):
+            problems.append(f"the agent never said /{pattern}/")
     for pattern in expect.never_said:
         said = [text for text in played.agent_texts if _matches(pattern, text)]
         if said:
