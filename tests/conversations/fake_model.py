@@ -92,7 +92,7 @@ _YES = re.compile(
     r"\b(?:yes|yeah|yep|yup|sure|okay|ok|that works|sounds good|i agree|correct|speaking|that'?s me|alright|all right"
     rf"|this is (?:she|he|him|her|me)\b(?!'?s? {_RELATIVE}| {_RELATIVE}))\b"
 )
-_NO = re.compile(r"\b(?:no|nope|nah|not really|i can'?t|don'?t think so)\b")
+_NO = re.compile(r"\b(?:no|nope|nah|not really|i can'?t (?:do|afford|pay|make)|don'?t think so)\b")
 _CONDITION = re.compile(r"\b(?:but|if|only if|unless|instead|settle|fifty|hundred)\b")
 _WRONG = re.compile(
     r"wrong number|no one here|nobody here|doesn'?t live here|don'?t know (?:him|her|who)|not (?:him|her|me)\b"
@@ -107,10 +107,10 @@ _ROBOT = re.compile(
 
 EVENTS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("ai_question", _ROBOT, ()),
-    ("attorney", re.compile(r"\b(?:lawyer|attorney)\b"), ("attorney",)),
+    ("attorney", re.compile(r"(?:my|a|an|our|his|her) (?:lawyer|attorney)\b(?! general)|represented by|(?:lawyer|attorney) (?:is|handling)"), ("attorney",)),
     ("bankruptcy", re.compile(r"bankrupt|chapter (?:seven|thirteen|eleven|7|13)"), ("bankrupt",)),
     ("deceased", re.compile(r"passed away|died|deceased|passed on|funeral|his estate|her estate"), ("deceased", "death", "estate")),
-    ("cease", re.compile(r"stop call|don'?t call|do not call|quit calling|never call|no more calls|cease|stop contacting|take (?:me|my number|this number) off|only (?:write|by mail|email)"), ("cease",)),
+    ("cease", re.compile(r"stop call|don'?t call|do not call|quit calling|never call|no more (?:phone )?calls|cease|stop contacting|take (?:me|my number|this number) off|only (?:contact|reach|write) me by|by mail only"), ("cease",)),
     ("validation", re.compile(r"validat|verification letter|proof (?:of|that)|send me (?:something|proof|the paperwork)|in writing"), ("validation", "dispute")),
     ("dispute", re.compile(r"dispute|not my debt|already paid|paid (?:it|that) off|identity theft|stolen|never opened|fraud|isn'?t mine|not mine"), ("dispute",)),
     ("recording", re.compile(r"(?:don'?t|do not) (?:want to be |)record|stop (?:the )?record|turn off the record|not (?:okay|ok) with (?:being )?record"), ("recording",)),
@@ -137,6 +137,9 @@ class CorpusModel:
     misbehave: str | None = None
     fail_from_user_turn: int = 0
     fake: FakeOpenAI = field(init=False)
+    offered_tools: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # the tools of the request being answered
     _begun_at: int = 0
 
     def __post_init__(self) -> None:
@@ -161,6 +164,7 @@ class CorpusModel:
         @app.post("/v1/chat/completions", response_model=None)
         async def completions(request: Request) -> Any:
             body = await request.json()
+            self.offered_tools = list(body.get("tools") or [])
             failing = self.misbehave in FAILURES and _user_turns(body["messages"]) > self.fail_from_user_turn
             if not failing:
                 return await _forward(inner, request)
@@ -185,7 +189,7 @@ class CorpusModel:
     # --- The model's behaviour ----------------------------------------------------------------------------
 
     def decide(self, messages: list[dict[str, Any]]) -> Reply:
-        state = _State.of(messages, self.truth)
+        state = _State.of(messages, self.offered_tools)
         last = messages[-1] if messages else {}
         if last.get("role") == "tool":
             return self._after_tool(state, str(last.get("name")), _json(last.get("content")))
@@ -349,8 +353,8 @@ class _State:
     summary_balance: str = ""
 
     @classmethod
-    def of(cls, messages: list[dict[str, Any]], truth: Truth) -> _State:
-        state = cls(messages=messages, tools=[])
+    def of(cls, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> _State:
+        state = cls(messages=messages, tools=tools)
         since_verify: list[str] = []
         for message in messages:
             role = message.get("role")
@@ -362,7 +366,9 @@ class _State:
                 state.recording_given |= "recorded" in str(message["content"])
             elif role == "tool":
                 result, name = _json(message.get("content")), message.get("name")
-                if name == "give_disclosures" and (result.get("kind") == "recording_notice" or result.get("already")):
+                if name == "give_disclosures" and (
+                    result.get("kind") == "recording_notice" or result.get("already")
+                ):
                     state.recording_given = True
                 elif name == "verify_identity":
                     since_verify = []
@@ -408,7 +414,9 @@ def _event(text: str) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
-_FACTOR_LABEL = re.compile(r"\b(?:zip(?: code)?|postal(?: code)?|last (?:four|4)(?: digits)?|account(?: number)?|ends? in|four digits)\b")
+_FACTOR_LABEL = re.compile(
+    r"\b(?:zip(?: code)?|postal(?: code)?|last (?:four|4)(?: digits)?|account(?: number)?|ends? in|four digits)\b"
+)
 
 
 def _factors(text: str) -> dict[str, str]:
@@ -437,14 +445,14 @@ def _counter(text: str) -> dict[str, str] | None:
     amount = amount_heard(text)
     if re.search(r"settle|lump sum|one time|knock (?:it|some) off|less", text):
         return {"kind": "settlement", **({"lump_sum_amount": str(amount)} if amount else {})}
-    if re.search(r"\b(?:month|monthly|a month|per month|plan|installment|payments)\b", text):
-        return {"kind": "payment_plan", **({"installment_amount": str(amount)} if amount else {})}
     if re.search(
-        r"pay (?:it |the )?(?:all|in full|the whole|everything|off)|whole (?:thing|balance)|full (?:amount|balance)",
+        r"pay (?:it |the )?(?:all|in full|off)|pay (?:the |it )?(?:whole|full)|whole (?:thing|balance)|full (?:amount|balance)",
         text,
     ):
-        when = re.search(r"(today|tomorrow|friday|monday|next week|the \w+(?:th|st|nd|rd))", text)
+        when = re.search(r"(today|tomorrow|friday|monday|next week|right now|the \w+(?:th|st|nd|rd))", text)
         return {"kind": "pay_in_full", **({"first_payment_date": when.group(1)} if when else {})}
+    if re.search(r"a month|per month|monthly|payment plan|installments|in payments", text):
+        return {"kind": "payment_plan", **({"installment_amount": str(amount)} if amount else {})}
     if amount:
         return {"kind": "settlement", "lump_sum_amount": str(amount)}
     return None
