@@ -53,7 +53,7 @@ def digits_heard(text: str) -> str:
             out.append(word)
         elif word == "oh":  # zero only between other digits ("eight five oh oh four"), else a filler
             near = words[max(0, index - 1) : index] + words[index + 1 : index + 2]
-            if any(n in _DIGIT_WORDS and n not in {"oh", "o"} or n.isdigit() or n == "oh" for n in near):
+            if any((n in _DIGIT_WORDS and n not in {"oh", "o"}) or n.isdigit() or n == "oh" for n in near):
                 out.append("0")
         elif word in _DIGIT_WORDS and word != "o":
             out.append(_DIGIT_WORDS[word] * (2 if double else 1))
