@@ -96,13 +96,13 @@ _NO = re.compile(r"\b(?:no|nope|nah|not really|i can'?t (?:do|afford|pay|make)|d
 _CONDITION = re.compile(r"\b(?:but|if|only if|unless|instead|settle|fifty|hundred)\b")
 _WRONG = re.compile(
     r"wrong number|no one here|nobody here|doesn'?t live here|don'?t know (?:him|her|who)|not (?:him|her|me)\b"
-    r"|never heard of|(?:he|she|they)'?s? (?:is |are )?not (?:here|home|available|in)|not here right now"
+    r"|never heard of|personal calls|front desk|(?:he|she|they)'?s? (?:is |are )?not (?:here|home|available|in)|not here right now"
     rf"|in the shower|at work right now|can'?t come to the phone|this is (?:his|her|their) {_RELATIVE}"
     rf"|(?:i'?m|this is) (?:his|her|their) {_RELATIVE}"
 )
 _BYE = re.compile(r"\b(?:bye|goodbye|that'?s all|that'?s it|nothing else|no that'?s all)\b")
 _ROBOT = re.compile(
-    r"(?:are you|is this|am i (?:talking|speaking) (?:to|with)|you a) (?:a |an |like a |even a )?(?:robot|bot|computer|machine|ai|real person|human|recording|automated|actual person)"
+    r"(?:are you|is this|am i (?:talking|speaking) (?:to|with)|you a) (?:a |an |like a |even a )?(?:robot|bot|computer|machine|ai|real person|human|automated|actual person)"
 )
 
 EVENTS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
@@ -110,6 +110,7 @@ EVENTS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("attorney", re.compile(r"(?:my|a|an|our|his|her) (?:lawyer|attorney)\b(?! general)|represented by|(?:lawyer|attorney) (?:is|handling)"), ("attorney",)),
     ("bankruptcy", re.compile(r"bankrupt|chapter (?:seven|thirteen|eleven|7|13)"), ("bankrupt",)),
     ("deceased", re.compile(r"passed away|died|deceased|passed on|funeral|his estate|her estate"), ("deceased", "death", "estate")),
+    ("inconvenient", re.compile(r"(?:don'?t|never|do not) (?:ever )?call (?:me )?(?:before|after|at|during|on|in the|between)"), ("inconvenient", "callback")),
     ("cease", re.compile(r"stop call|don'?t call|do not call|quit calling|never call|no more (?:phone )?calls|cease|stop contacting|take (?:me|my number|this number) off|only (?:contact|reach|write) me by|by mail only"), ("cease",)),
     ("validation", re.compile(r"validat|verification letter|proof (?:of|that)|send me (?:something|proof|the paperwork)|in writing"), ("validation", "dispute")),
     ("dispute", re.compile(r"dispute|not my debt|already paid|paid (?:it|that) off|identity theft|stolen|never opened|fraud|isn'?t mine|not mine"), ("dispute",)),
@@ -208,6 +209,9 @@ class CorpusModel:
                 return _goodbye("I'm sorry to have bothered you. Have a good day. Goodbye.", "wrong party")
             if outcome == "locked":
                 return _goodbye("I'm sorry, I wasn't able to verify your identity. Goodbye.", "locked")
+            event = _event(s.last_user)
+            if outcome == "name_confirmed" and event is not None and event[0] in {"callback", "inconvenient"}:
+                return Reply(tool_calls=(ToolCall("schedule_callback", {"when": s.last_user}),))
             if outcome == "mismatch":
                 return Reply(text="I'm sorry, that doesn't match our records. Could you repeat the last four digits of your account number and your ZIP code?")  # fmt: skip
             return Reply(text="Thank you. To protect your privacy, please tell me the last four digits of your account number and your ZIP code.")  # fmt: skip
@@ -241,6 +245,8 @@ class CorpusModel:
             if result.get("scheduled"):
                 return _goodbye("You're all set, we'll call you then. Goodbye.", "callback")
             return Reply(text="What day would work for a call back?")
+        if "recording" in name:
+            return Reply(text="Okay, I've stopped the recording.")
         if name.startswith("record_") or result.get("recorded") is not None:
             return _goodbye("I've noted that on your account. Thank you, goodbye.", name)
         return Reply(text="Is there anything else I can help you with?")
@@ -261,6 +267,9 @@ class CorpusModel:
         if _BYE.search(text) and not s.awaiting_factors:
             return _goodbye("Thank you for your time. Goodbye.", "done")
         if not s.name_confirmed:
+            first = t.name.split()[0].lower()
+            if _YES.search(text) and re.search(rf"(?:this is|it'?s|i'?m) {first}\b", text):
+                return Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True, **_factors(text)}),))  # fmt: skip
             if _WRONG.search(text) or (_NO.search(text) and not _YES.search(text)):
                 return Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": False}),))
             if _YES.search(text) or t.name.split()[0].lower() in text:
@@ -321,8 +330,8 @@ class CorpusModel:
             return Reply(text="I'm an automated virtual assistant calling on behalf of Demo Bank. I can also connect you with a person if you prefer.")  # fmt: skip
         if kind == "hardship" and not s.verified:
             return None
-        if kind in {"callback", "inconvenient"} and not s.name_confirmed and kind == "callback":
-            return None
+        if kind in {"callback", "inconvenient"} and not s.name_confirmed:
+            return None  # first who is speaking; a callback for the customer comes once they confirm
         tool = _find_tool(s.tools, keywords)
         if tool is None:
             if kind == "recording":
