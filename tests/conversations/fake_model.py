@@ -97,8 +97,11 @@ _CONDITION = re.compile(r"\b(?:but|if|only if|unless|instead|settle|fifty|hundre
 _WRONG = re.compile(
     r"wrong number|no one here|nobody here|doesn'?t live here|don'?t know (?:him|her|who)|not (?:him|her|me)\b"
     r"|never heard of|personal calls|front desk|(?:he|she|they)'?s? (?:is |are )?not (?:here|home|available|in)|not here right now"
-    rf"|in the shower|at work right now|can'?t come to the phone|this is (?:his|her|their) {_RELATIVE}"
+    rf"|in the shower|\bat work right now|can'?t come to the phone|this is (?:his|her|their) {_RELATIVE}"
     rf"|(?:i'?m|this is) (?:his|her|their) {_RELATIVE}"
+)
+_PAY_NOW = re.compile(
+    r"\b(?:right now|pay (?:it |that |this )?now|by card|with my card|pay (?:\w+ )?today)\b"
 )
 _BYE = re.compile(r"\b(?:bye|goodbye|that'?s all|that'?s it|nothing else|no that'?s all)\b")
 _ROBOT = re.compile(
@@ -116,7 +119,7 @@ EVENTS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("dispute", re.compile(r"dispute|not my debt|already paid|paid (?:it|that) off|identity theft|stolen|never opened|fraud|isn'?t mine|not mine"), ("dispute",)),
     ("recording", re.compile(r"(?:don'?t|do not) (?:want to be |)record|stop (?:the )?record|turn off the record|not (?:okay|ok) with (?:being )?record"), ("recording",)),
     ("human", re.compile(r"(?:talk|speak) (?:to|with) (?:a |an |your |someone|somebody)?(?:real |actual |live )?(?:person|human|supervisor|manager|representative|agent|operator|somebody|someone)|transfer me"), ("transfer",)),
-    ("inconvenient", re.compile(r"at work|bad time|not a good time|driving|busy right now|can'?t talk|don'?t call (?:me )?(?:before|after|at|during)|never call (?:me )?(?:before|after|at|during|on)"), ("inconvenient", "callback")),
+    ("inconvenient", re.compile(r"\bat work\b|bad time|not a good time|driving|busy right now|can'?t talk|don'?t call (?:me )?(?:before|after|at|during)|never call (?:me )?(?:before|after|at|during|on)"), ("inconvenient", "callback")),
     ("callback", re.compile(r"call (?:me )?back|call me (?:on|tomorrow|later|next)"), ("callback",)),
     ("hardship", re.compile(r"lost my job|laid off|out of work|medical|hospital|disability|can'?t afford|hardship|barely|unemploy"), ("hardship",)),
 )  # fmt: skip
@@ -227,6 +230,8 @@ class CorpusModel:
                     return Reply(tool_calls=(ToolCall("confirm_arrangement", {"offer_id": result.get("offer_id", ""), "customer_agreed": True}),))  # fmt: skip
                 return Reply(text="")  # the tool read the terms back; wait for the customer
             if result.get("confirmed"):
+                if s.wants_to_pay_now:
+                    return self._take_payment(s, str(result.get("first_payment_amount") or ""))
                 return Reply(text="Thank you, that's all set. Would you like to make the first payment now by card?")  # fmt: skip
             return Reply(text="I'm sorry, I couldn't set that up. What would work for you?")
         if name == "take_payment":
@@ -291,9 +296,8 @@ class CorpusModel:
             return Reply(tool_calls=(ToolCall("get_payment_options", {}),))
         if s.confirmed is not None:
             first = str(s.confirmed.get("first_payment_amount") or "")
-            if _YES.search(text) or "card" in text or "pay now" in text or "pay it now" in text:
-                amount = s.summary_balance if m == "overcharge" else first
-                return Reply(text=f"Okay, I'll take a payment of ${amount} now.", tool_calls=(ToolCall("take_payment", {"amount": amount}),))  # fmt: skip
+            if _YES.search(text) or "card" in text or _PAY_NOW.search(text):
+                return self._take_payment(s, first)
             return _goodbye("Thank you, you'll receive the terms in writing. Goodbye.", "arranged")
         if s.read_back is not None:
             offer_id = str(s.read_back.get("offer_id") or "")
@@ -310,6 +314,10 @@ class CorpusModel:
         if _NO.search(text):
             return Reply(text="I understand. Is there an amount you could manage each month?")
         return Reply(text="I'm sorry, I didn't catch that. Would the option I mentioned work for you?")
+
+    def _take_payment(self, s: _State, first: str) -> Reply:
+        amount = s.summary_balance if self.misbehave == "overcharge" else first
+        return Reply(text=f"Okay, I'll take a payment of ${amount} now.", tool_calls=(ToolCall("take_payment", {"amount": amount}),))  # fmt: skip
 
     def _quote(self, s: _State, options: dict[str, Any]) -> Reply:
         if self.misbehave == "threaten":
@@ -360,6 +368,7 @@ class _State:
     read_back: dict[str, Any] | None = None
     confirmed: dict[str, Any] | None = None
     summary_balance: str = ""
+    wants_to_pay_now: bool = False  # the customer said, once offers were on the table, they pay now
 
     @classmethod
     def of(cls, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> _State:
@@ -370,6 +379,8 @@ class _State:
             if role == "user":
                 state.last_user = _normal(str(message.get("content") or ""))
                 since_verify.append(state.last_user)
+                if state.options is not None and _PAY_NOW.search(state.last_user):
+                    state.wants_to_pay_now = True
             elif role == "assistant" and message.get("content"):
                 state.assistant_spoke = True
                 state.recording_given |= "recorded" in str(message["content"])
