@@ -71,6 +71,9 @@ class Customer(_Strict):
     balance: StrictStr = "1200.00"
     past_due: StrictStr = "300.00"
     days_past_due: int = 200
+    preferences: list[StrictStr] = Field(
+        default_factory=list
+    )  # contact preference kinds on file before the call
 
 
 class Arrangement(_Strict):
@@ -96,7 +99,7 @@ class PaymentExpect(_Strict):
 
 
 class Expect(_Strict):
-    outcome: list[StrictStr]
+    outcome: list[StrictStr] | None = None  # one or a list of acceptable outcomes; None: any
     verified: StrictBool | None = None
     preferences: list[StrictStr] = Field(default_factory=list)  # each "kind" or "kind|other_kind"
     preference_details: dict[StrictStr, list[StrictStr]] = Field(default_factory=dict)  # kind -> regexes
