@@ -66,8 +66,11 @@ def amount_heard(text: str) -> int | None:
     match = re.search(r"\$?(\d[\d,]*)(?:\.\d\d)?\s*(?:dollars|bucks)?", text)
     if match and ("dollar" in text or "$" in text or "bucks" in text):
         return int(match.group(1).replace(",", ""))
-    total, current, seen = 0, 0, False
+    total, current, seen, previous = 0, 0, False, ""
     for word in re.findall(r"[a-z]+", text.lower()):
+        if word in {"hundred", "thousand"} and not seen and previous == "a":  # "a hundred dollars"
+            current, seen = 1, True
+        previous = word
         if word in _ONES:
             current += _ONES[word]
             seen = True
@@ -98,7 +101,7 @@ _WRONG = re.compile(
     r"wrong number|no one here|nobody here|doesn'?t live here|don'?t know (?:him|her|who)|not (?:him|her|me)\b"
     r"|never heard of|personal calls|front desk|(?:he|she|they)'?s? (?:is |are )?not (?:here|home|available|in)|not here right now"
     rf"|in the shower|\bat work right now|can'?t come to the phone|this is (?:his|her|their) {_RELATIVE}"
-    rf"|(?:i'?m|this is) (?:his|her|their) {_RELATIVE}"
+    rf"|(?:i'?m|this is) (?:his|her|their) {_RELATIVE}|my {_RELATIVE}'?s"
 )
 _PAY_NOW = re.compile(
     r"\b(?:right now|pay (?:it |that |this )?now|by card|with my card|pay (?:\w+ )?today)\b"
@@ -277,7 +280,7 @@ class CorpusModel:
                 return Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True, **_factors(text)}),))  # fmt: skip
             if _WRONG.search(text) or (_NO.search(text) and not _YES.search(text)):
                 return Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": False}),))
-            if _YES.search(text) or t.name.split()[0].lower() in text:
+            if _YES.search(text) or re.search(rf"(?:this is|it'?s|i'?m|my name is|name'?s) {first}\b", text):
                 return Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True, **_factors(text)}),))  # fmt: skip
             return Reply(text=f"Hi, this is Alex calling from Demo Bank. May I please speak with {t.name}?")
         if not s.verified:

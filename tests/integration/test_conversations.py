@@ -238,16 +238,18 @@ async def _play(url: str, conversation: Conversation, metadata: dict[str, Any], 
                     await client.say(step.say)
                     turn = await client.read_turn()
                     _note(played, turn)
+                    unacknowledged = turn.messages
                 else:
                     assert step.keys is not None
                     played.lines.append(f"keys: {step.keys}")
+                    unacknowledged = []  # each key is answered (mostly with nothing); all of it is then spoken
                     for button in step.keys:
                         await client.press(button)
                         turn = await client.read_turn()
                         _note(played, turn)
+                        unacknowledged += turn.messages
                         if turn.finished:
                             break
-                unacknowledged = turn.messages
             else:
                 if not turn.finished:
                     await client.acknowledge([partial] if partial is not None else unacknowledged)
