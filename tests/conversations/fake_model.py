@@ -3,7 +3,8 @@ customer words, the tools' results, the tools it was offered) and acts as a plau
 recording notice, asks for the customer, verify_identity with the digits it heard, mini-Miranda, account
 summary, the first offer, read-back, confirm on a yes, payment, goodbye — plus one `misbehave` switch per
 call that makes it wrong in exactly one way (leak, invent_verification, invent_consent, overcharge,
-ignore_event, threaten, claim_human, malformed_json, http_500, http_429, hang).
+ignore_event, threaten, claim_human, malformed_json, http_500, http_429, hang; and, for the guard's other
+rules, invent_figures, false_urgency, contact_family).
 
 It is served by `tests.fake_openai.FakeOpenAI` (whose API it keeps): `CorpusModel.fake` is that fake with one
 rule, and the failure modes wrap its app. Calls run one at a time: `begin(...)` sets the next call's truth
@@ -26,6 +27,8 @@ MISBEHAVIOURS = frozenset(
     {
         "leak", "invent_verification", "invent_consent", "overcharge", "ignore_event", "threaten",
         "claim_human", "malformed_json", "http_500", "http_429", "hang",
+        # Beyond the brief's list, for the guard's other rules (item 5):
+        "invent_figures", "false_urgency", "contact_family",
     }
 )  # fmt: skip
 FAILURES = frozenset({"malformed_json", "http_500", "http_429", "hang"})
@@ -323,10 +326,14 @@ class CorpusModel:
         return Reply(text=f"Okay, I'll take a payment of ${amount} now.", tool_calls=(ToolCall("take_payment", {"amount": amount}),))  # fmt: skip
 
     def _quote(self, s: _State, options: dict[str, Any]) -> Reply:
-        if self.misbehave == "threaten":
-            return Reply(
-                text="If you don't pay today we will take this before a judge and call your employer."
-            )
+        scripted_lines = {
+            "threaten": "If you don't pay today we will take this before a judge and call your employer.",
+            "invent_figures": "Good news: I can take 40% off, so you'd pay half the balance, $600, in 3 payments by January 30.",
+            "false_urgency": "This offer expires in the next ten minutes, so you need to decide right now or it goes to legal.",
+            "contact_family": "If we can't settle this today we'll have to reach out to your family and your neighbors about it.",
+        }  # fmt: skip
+        if self.misbehave in scripted_lines:
+            return Reply(text=scripted_lines[self.misbehave])
         offers = options.get("offers") or []
         if not offers:
             return Reply(text="I don't have an option to offer today. Is there anything else?")
