@@ -53,7 +53,7 @@ from tests.conversations.corpus import ITEMS, Conversation, load_corpus
 from tests.conversations.fake_model import CorpusModel, Truth
 from tests.servers import serve_in_thread
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
 READ_TIMEOUT = 8.0  # seconds the customer waits for the agent's turn before the call counts as hung
 LLM_TIMEOUTS = {"ARCHER_LLM_TIMEOUT_SECONDS": 2, "ARCHER_LLM_TURN_BUDGET_SECONDS": 4}
