@@ -1,8 +1,8 @@
 """The output guard around either brain, and the call's record of what happened.
 
-`GuardedAgent` is the agent the Line harness runs. In: it records what the customer said (masked; withheld
-entirely while a card is being keyed) and keypad presses (masked during card capture), routes keypad input
-to card capture, and ends the record when the websocket closes (a call dropped mid-way is finalized as
+`GuardedAgent` is the agent the Line harness runs. In: it records what the customer said (masked, card data
+said aloud removed — and so removed for the brain too; withheld entirely while a card is being keyed) and
+keypad presses (always masked), routes keypad input to card capture, and ends the record when the websocket closes (a call dropped mid-way is finalized as
 `abandoned`, its transcript saved). Out: every word either brain produces is checked by
 `shared.policy.guard.review_agent_text` before the harness sees it; held-back words are replaced by the safe
 line and a guard intervention is recorded. The recording notice always precedes anything else the agent says.
@@ -124,25 +124,33 @@ class GuardedAgent:
             stream = self.brain.on_keypad(env, event.button)
         elif isinstance(event, UserTurnEnded):
             session.heard_agent(spoken_since_last_turn(event))
-            text = self._hear(event)
-            stream = await self._obliged(env, event, text)
+            text, heard = self._hear(event)
+            stream = await self._obliged(env, heard, text)
         else:
             return
         async for output in self._guard(stream):
             yield output
 
-    def _hear(self, event: UserTurnEnded) -> str:
+    def _hear(self, event: UserTurnEnded) -> tuple[str, UserTurnEnded]:
+        """Record what the customer said (card data removed, everything withheld during card entry) and
+        return it with the turn as the brain may read it: without the card data, so no tool stores it either
+        (a dispute reason, a hardship note)."""
         session = self.session
         self._heard.add(event.event_id)
         text = " ".join(item.content for item in event.content if isinstance(item, UserTextSent)).strip()
         session.turns += 1
         if not text:
-            return text
+            return text, event
         redacted = session.redact_customer_text(text)  # card data said during entry still counts as heard
         # Kept in memory for the call: code reads identity, factors and consent from it (card data never).
         session.hear(redacted.text if redacted.found else text)
         session.record_speech(Speaker.CUSTOMER, WITHHELD if session.capture is not None else redacted.text)
-        return text
+        if not redacted.found:
+            return text, event
+        keys = [item for item in event.content if not isinstance(item, UserTextSent)]
+        return redacted.text, event.model_copy(
+            update={"content": [UserTextSent(content=redacted.text), *keys]}
+        )
 
     async def _obliged(self, env: TurnEnv, event: UserTurnEnded, text: str) -> AsyncIterator[OutputEvent]:
         """The turn after code honoured the legal events in `text` (see `agent_host.obligations`): its

@@ -121,11 +121,12 @@ def register_settings_secrets(settings: Settings) -> None:
 
 
 def _mask_secrets(text: str, lowered: str) -> str:
-    if _secret_values is not None and any(value in text for value in _SECRET_VALUES):
-        text = _secret_values.sub(REDACTED, text)
+    # Named fields first (`Authorization: Bearer [redacted]` keeps its scheme), then known values anywhere.
     if any(hint in lowered for hint in _SECRET_HINTS):
         text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2) or ''}{REDACTED}", text)
         text = _COOKIE_FIELD.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    if _secret_values is not None and any(value in text for value in _SECRET_VALUES):
+        text = _secret_values.sub(REDACTED, text)
     return text
 
 

@@ -17,11 +17,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from agent_host.simulator import load_identity, run_simulated_call, serve_agent_host
-from agent_host.simulator.personas import Action, CooperativePayer, Keys, Say, offers_something
+from agent_host.simulator.personas import Action, CooperativePayer, DisputesDebt, Keys, Say, offers_something
 from shared.config import Settings
-from shared.domain import CallOutcome, Speaker, TranscriptEntryType
+from shared.db.engine import transaction
+from shared.db.tables import ContactPreference
+from shared.domain import CallOutcome, PreferenceKind, Speaker, TranscriptEntryType
 from shared.runtime import Runtime
 from shared.telemetry import configure_logging
 from tests.agent_support import AgentDatabase, agent_database, agent_runtime, make_debtor, stored_entries
@@ -184,3 +187,44 @@ async def test_with_the_llm_brain_no_card_data_reaches_the_model(
     said = [m["content"] for body in fake.requests for m in body["messages"] if m["role"] == "user"]
     assert any("[card number removed]" in str(text) for text in said)
     _assert_call_clean(runtime, result, debug_log.getvalue())
+
+
+@dataclasses.dataclass
+class DisputesWithTheCardNumber(DisputesDebt):
+    """Disputes the debt in the same breath as reading out a card number."""
+
+    def negotiate(self, agent_text: str) -> list[Action]:
+        if offers_something(agent_text):
+            return [
+                Say(
+                    "that's not my debt i dispute this i never had an account with you my only card is "
+                    "four two four two four two four two four two four two four two four two"
+                )
+            ]
+        return super().negotiate(agent_text)
+
+
+async def test_a_dispute_reason_said_with_a_card_number_is_stored_without_it(
+    agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """The brain reads the turn without the card data, so the dispute it records holds none either."""
+    customer = make_debtor(agent_runtime, agent_database.org_id)
+    identity = await asyncio.to_thread(load_identity, agent_runtime.sessions, customer.id)
+    async with serve_agent_host(agent_runtime) as url:
+        result = await run_simulated_call(
+            agent_url=url,
+            persona=DisputesWithTheCardNumber(identity=identity),
+            metadata={"organization_id": str(agent_database.org_id), "customer_id": str(customer.id)},
+            sessions=agent_runtime.sessions,
+        )
+    assert result.outcome is CallOutcome.DISPUTE, result.transcript
+    with transaction(agent_runtime.sessions) as session:
+        disputes = session.scalars(
+            sa.select(ContactPreference).where(
+                ContactPreference.customer_id == customer.id, ContactPreference.kind == PreferenceKind.DISPUTE
+            )
+        ).all()
+    assert disputes, "no dispute recorded"
+    stored = json.dumps([dispute.details for dispute in disputes])
+    assert "[card number removed]" in stored
+    _assert_no_card_data("stored dispute", stored)

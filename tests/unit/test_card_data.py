@@ -191,11 +191,16 @@ def _luhn_complete(body: str) -> str:
     style=st.lists(st.integers(min_value=0, max_value=4), min_size=1, max_size=8),
     prefix=st.sampled_from(["", "um ", "my card number is ", "okay so it's ", "yeah uh "]),
     suffix=st.sampled_from(["", " okay", " and that's it", " uh did you get that"]),
+    separator=st.sampled_from([" ", " - ", " um ", ", ", " uh like "]),
 )
-def test_no_luhn_valid_card_number_survives(body: str, style: list[int], prefix: str, suffix: str) -> None:
-    """A Luhn-valid 16-digit number said in any supported mix of forms never survives redaction."""
+def test_no_luhn_valid_card_number_survives(
+    body: str, style: list[int], prefix: str, suffix: str, separator: str
+) -> None:
+    """A Luhn-valid 16-digit number said in any supported mix of forms, in groups of four with dashes,
+    commas or fillers between them, never survives redaction."""
     number = _luhn_complete(body)
-    said = prefix + _spoken(number, style) + suffix
+    groups = [_spoken(number[index : index + 4], style) for index in range(0, 16, 4)]
+    said = prefix + separator.join(groups) + suffix
     redaction = redact_card_data(said)
     assert "card_number" in redaction.found, said
     assert not any(ch.isdigit() for ch in redaction.text)

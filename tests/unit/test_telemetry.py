@@ -121,6 +121,8 @@ AGENT_TOKEN = "agent-token-5be1c0d97a3f4e21"
         ('40{"token":"sio-token-value","auth":{"api_key":"ak_sio_1"}}', "sio-token-value"),
         ('40{"token":"sio-token-value","auth":{"api_key":"ak_sio_1"}}', "ak_sio_1"),
         ("""start frame {'metadata': {'api_key': 'ak_test_call_42'}}""", "ak_test_call_42"),
+        ('Received packet MESSAGE data 0{"apiKey":"ak_live_sio_77"}', "ak_live_sio_77"),
+        ("POST /chats?api_key=ak_query_1234 HTTP/1.1", "ak_query_1234"),
         (f"connecting with {AGENT_TOKEN} now", AGENT_TOKEN),
         (
             "user said my card number is four two four two four two four two four two four two four two four two",
