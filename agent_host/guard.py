@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _LAST_QUESTION = re.compile(r"[^.!?]*\?\s*$")
 WITHHELD = "[withheld: spoken during card entry]"
+_REMOVED = re.compile(r"\[(?:card number|expiry|security code) removed\]")
+_ONLY_CARD_WORDS = 6  # words besides the card details: "here's my card number it's ..."
 KEYPAD_ONLY = (
     "For your security, please don't read card details out loud. If you make a payment, I'll ask you to "
     "enter the card on your phone's keypad."
@@ -157,12 +159,15 @@ class GuardedAgent:
         words, then the end of the call, a transfer, the last question again, or the brain's turn."""
         if self.obligations is None or not text or self.session.capture is not None:
             return self.brain.process(env, event)
-        if self.session.card_data_heard:
-            # Card details read aloud: stop them and point to the keypad; the brain never gets these words.
+        card_read_aloud = self.session.card_data_heard
+        if card_read_aloud and len(_REMOVED.sub(" ", text).split()) <= _ONLY_CARD_WORDS:
+            # Nothing but card details read aloud: stop them, point to the keypad, ask the question again.
             return self._after_obligations(
                 env, event, Turn(say=[KEYPAD_ONLY], repeat_question=True, run_brain=False)
             )
         turn = await self.obligations.read(text)
+        if card_read_aloud:  # and more was said: the keypad first, then the rest of the turn as usual
+            turn.say.insert(0, KEYPAD_ONLY)
         if turn == Turn():
             return self.brain.process(env, event)
         return self._after_obligations(env, event, turn)
