@@ -194,6 +194,9 @@ class GuardedAgent:
     async def _speak(self, output: AgentSendText) -> AsyncIterator[OutputEvent]:
         """Whole messages are checked as they come; streamed text sentence by sentence."""
         if not self.brain.streaming:
+            # Streamed words still waiting for their sentence's end (a brain that switched mid-turn) go first.
+            async for checked in self._flush():
+                yield checked
             async for checked in self._release(output.text, output.interruptible):
                 yield checked
             return

@@ -1,0 +1,400 @@
+"""The model fails mid-call and the call goes on: the LLM brain (Line `LlmAgent` through LiteLLM) against the
+local fake OpenAI server, made to answer 500, 429, nothing at all, a stream that stalls after some words, or a
+tool call whose JSON is cut off — on the first turn, after the name is confirmed, and with an offer on the
+table. The customer always hears words, the scripted brain takes the call to a real outcome from where it was
+(an arrangement stored when the customer agrees), the transcript records the switch, and nothing the
+harness received looks like an error."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from agent_host.agent.fallback import APOLOGY
+from agent_host.simulator import HarnessClient, serve_agent_host
+from agent_host.simulator.client import AgentTurn
+from shared.config import Settings
+from shared.db.engine import transaction
+from shared.db.tables import Call, PaymentArrangement
+from shared.domain import CallOutcome, TranscriptEntryType
+from shared.models.agent import AgentEvent
+from shared.runtime import Runtime
+from tests.agent_support import AgentDatabase, agent_database, agent_runtime, make_debtor, stored_entries
+from tests.fake_openai import (
+    HANG,
+    FakeOpenAI,
+    Reply,
+    Rule,
+    ToolCall,
+    http_error,
+    last_tool,
+    last_user,
+    tool_results,
+)
+from tests.servers import serve_in_thread
+
+__all__ = ["agent_database", "agent_runtime"]
+
+
+# --- The model's script (a well-behaved model) ----------------------------------------------------------
+
+
+def _when_user(phrase: str, reply: Reply) -> Rule:
+    return lambda messages: reply if phrase in last_user(messages) else None
+
+
+def _after(tool: str, reply: Any, **match: Any) -> Rule:
+    def rule(messages: list[dict[str, Any]]) -> Reply | None:
+        result = last_tool(messages, tool)
+        if result is None or any(result.get(key) != value for key, value in match.items()):
+            return None
+        return reply(messages) if callable(reply) else reply
+
+    return rule
+
+
+def _quote_options(messages: list[dict[str, Any]]) -> Reply:
+    summary = tool_results(messages, "get_account_summary")[-1]
+    options = tool_results(messages, "get_payment_options")[-1]
+    balance = f"${float(summary['balance']):,.2f}"
+    return Reply(
+        text=f"Your balance is {balance}. {options['offers'][0]['summary']} Would that work for you?"
+    )
+
+
+def _read_back_counter(messages: list[dict[str, Any]]) -> Reply:
+    offer_id = tool_results(messages, "evaluate_counter_offer")[-1]["offer"]["id"]
+    return Reply(tool_calls=(ToolCall("confirm_arrangement", {"offer_id": offer_id}),))
+
+
+def _agree(messages: list[dict[str, Any]]) -> Reply | None:
+    if "i agree" not in last_user(messages):
+        return None
+    offer_id = tool_results(messages, "evaluate_counter_offer")[-1]["offer"]["id"]
+    return Reply(
+        tool_calls=(ToolCall("confirm_arrangement", {"offer_id": offer_id, "customer_agreed": True}),)
+    )
+
+
+# What the customer says, as speech recognition hands it over: lower case, numbers as words, fillers.
+HELLO = "hello"
+NAME = "yeah this is avery speaking"
+FACTORS = "um yeah it's four three two one and my zip is eight five zero zero four"
+PROPOSAL = "uh can i just pay the whole thing on friday"
+AGREE = "yes i agree"
+BYE = "no that's it thanks bye"
+LINES = (HELLO, NAME, FACTORS, PROPOSAL, AGREE, BYE)
+
+RULES: dict[str, Rule] = {
+    "hello": _when_user(
+        HELLO, Reply(tool_calls=(ToolCall("give_disclosures", {"kind": "recording_notice"}),))
+    ),
+    "greeting": _after(
+        "give_disclosures",
+        Reply(text="Hi, this is Alex calling from Demo Bank. May I speak with Avery Ashgrove?"),
+        kind="recording_notice",
+    ),
+    "name": _when_user(
+        "this is avery", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True}),))
+    ),
+    "ask_factors": _after(
+        "verify_identity",
+        Reply(
+            text="Thank you. Please tell me the last four digits of your account number and your ZIP code."
+        ),
+        outcome="name_confirmed",
+    ),
+    "factors": _when_user(
+        "four three two one",
+        Reply(
+            tool_calls=(
+                ToolCall(
+                    "verify_identity",
+                    {"name_confirmed": True, "account_last_4": "4321", "postal_code": "85004"},
+                ),
+            )
+        ),
+    ),
+    "verified": _after(
+        "verify_identity",
+        Reply(
+            tool_calls=(
+                ToolCall("give_disclosures", {"kind": "mini_miranda"}),
+                ToolCall("get_account_summary", {}),
+                ToolCall("get_payment_options", {}),
+            )
+        ),
+        outcome="verified",
+    ),
+    "quote": _after("get_payment_options", _quote_options),
+    "proposal": _when_user(
+        "whole thing",
+        Reply(
+            tool_calls=(
+                ToolCall("evaluate_counter_offer", {"kind": "pay_in_full", "first_payment_date": "Friday"}),
+            )
+        ),
+    ),
+    "read_back": _after("evaluate_counter_offer", _read_back_counter),
+    "after_read_back": _after("confirm_arrangement", Reply(text=""), read_back=True),
+    "agree": _agree,
+    "all_set": _after(
+        "confirm_arrangement",
+        Reply(text="Thank you, that's all set. Is there anything else I can help you with?"),
+        confirmed=True,
+    ),
+    "bye": _when_user(
+        "bye", Reply(text="Thank you, goodbye.", tool_calls=(ToolCall("end_call", {"reason": "done"}),))
+    ),
+}
+
+
+def _failing(rule: Rule, faults: tuple[Reply, ...]) -> Rule:
+    """`rule`, except that its first matches get `faults` (one each) instead of its reply."""
+    pending = list(faults)
+
+    def wrapped(messages: list[dict[str, Any]]) -> Reply | None:
+        reply = rule(messages)
+        if reply is None:
+            return None
+        return pending.pop(0) if pending else reply
+
+    return wrapped
+
+
+def script(failures: dict[str, tuple[Reply, ...]]) -> list[Rule]:
+    return [_failing(rule, failures[name]) if name in failures else rule for name, rule in RULES.items()]
+
+
+MALFORMED_CONFIRM = Reply(
+    tool_calls=(
+        ToolCall("confirm_arrangement", raw_arguments='{"offer_id": "offer-1", "customer_agreed": tru'),
+    )
+)
+MALFORMED_DISCLOSURE = Reply(
+    tool_calls=(ToolCall("give_disclosures", raw_arguments='{"kind": "recording_no'),)
+)
+STALL = Reply(text="Okay, let me look at that for you. One", stall_after=8)
+
+
+# --- Driving a call over the websocket ------------------------------------------------------------------
+
+
+@dataclass
+class Played:
+    call_id: uuid.UUID
+    turns: list[AgentTurn] = field(default_factory=list)  # the agent's answer to the start, then to each line
+    frames: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def said(self) -> list[str]:
+        return [message for turn in self.turns for message in turn.messages]
+
+
+async def play(url: str, db: AgentDatabase, customer_id: uuid.UUID, lines: tuple[str, ...]) -> Played:
+    """An outbound call: the customer picks up and says `lines` one turn at a time, whatever the agent says."""
+    played = Played(call_id=uuid.uuid4())
+    metadata = {
+        "organization_id": str(db.org_id),
+        "customer_id": str(customer_id),
+        "call_id": str(played.call_id),
+    }
+    async with HarnessClient.open(url, timeout=20) as client:
+        await client.start(call_id=str(played.call_id), metadata=metadata)
+        played.turns.append(await client.read_turn())
+        await client.acknowledge(played.turns[-1].messages)
+        for line in lines:
+            if played.turns[-1].finished:
+                break
+            await client.say(line)
+            played.turns.append(await client.read_turn())
+            await client.acknowledge(played.turns[-1].messages)
+        await client.close()
+        played.frames = client.frames
+    return played
+
+
+async def stored_call(runtime: Runtime, call_id: uuid.UUID) -> Call:
+    """The call row once the host has finalized it."""
+    deadline = time.monotonic() + 15
+
+    def load() -> Call | None:
+        with transaction(runtime.sessions) as session:
+            row = session.get(Call, call_id)
+            if row is not None and row.outcome is not None:
+                session.expunge(row)
+                return row
+            return None
+
+    while (row := await asyncio.to_thread(load)) is None:
+        assert time.monotonic() < deadline, "the call was not finalized"
+        await asyncio.sleep(0.05)
+    return row
+
+
+def arrangements(runtime: Runtime, call_id: uuid.UUID) -> list[PaymentArrangement]:
+    with transaction(runtime.sessions) as session:
+        return list(
+            session.scalars(sa.select(PaymentArrangement).where(PaymentArrangement.call_id == call_id)).all()
+        )
+
+
+# Anything that looks like an error leaking to the harness: a traceback, an exception class, LiteLLM itself.
+_ERROR_LOOK = re.compile(r"Traceback|\b[A-Z]\w*(?:Error|Exception|Timeout)\b|litellm|Internal Server", re.I)
+
+
+def error_looking_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        frame for frame in frames if frame.get("type") == "error" or _ERROR_LOOK.search(json.dumps(frame))
+    ]
+
+
+@pytest.fixture
+def fake_llm(request: pytest.FixtureRequest) -> Iterator[tuple[FakeOpenAI, str]]:
+    """The fake model following the script, with the failures named by the parameter (made afresh per test:
+    a failing rule counts its matches)."""
+    fake = FakeOpenAI(rules=script(request.param))
+    with serve_in_thread(fake.app()) as url:
+        try:
+            yield fake, url
+        finally:
+            fake.close()
+
+
+def llm_runtime(runtime: Runtime, base_url: str) -> Runtime:
+    """Small limits so a failure shows in a second: the behaviour is asserted, never the clock."""
+    settings = Settings(
+        ARCHER_ENV="test",
+        ARCHER_DATABASE_URL=runtime.settings.database_url,
+        OPENAI_API_KEY="sk-test-fake",
+        OPENAI_BASE_URL=f"{base_url}/v1",
+        ARCHER_LLM_MODEL="gpt-4o-mini",
+        ARCHER_LLM_TIMEOUT_SECONDS=1.0,
+        ARCHER_LLM_TURN_BUDGET_SECONDS=2.0,
+        ARCHER_LLM_MAX_RETRIES=1,
+    )
+    return dataclasses.replace(runtime, settings=settings)
+
+
+# --- The failures ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    failures: dict[str, tuple[Reply, ...]]
+    reason: str
+    failed_on: str  # the customer's line whose turn the model failed in
+    apology: bool  # the caller had heard nothing yet that turn, and had been greeted before
+
+    def __str__(self) -> str:
+        return f"{self.reason}-on-{self.failed_on.split()[-1]}"
+
+
+FAILURES = [
+    # The first turn: nothing said yet, so the scripted brain greets as it always does.
+    Failure({"hello": (http_error(500), http_error(500))}, "http_500", HELLO, apology=False),
+    Failure({"hello": (HANG,)}, "timeout", HELLO, apology=False),
+    Failure({"hello": (MALFORMED_DISCLOSURE,)}, "malformed_tool_call", HELLO, apology=False),
+    # After the name is confirmed: the factors the customer gave are not lost.
+    Failure({"factors": (http_error(429, "0"), http_error(429, "0"))}, "http_429", FACTORS, apology=True),
+    Failure({"ask_factors": (HANG,)}, "timeout", NAME, apology=True),
+    Failure({"factors": (http_error(503), http_error(503))}, "http_503", FACTORS, apology=True),
+    # An offer on the table.
+    Failure({"proposal": (http_error(500), http_error(500))}, "http_500", PROPOSAL, apology=True),
+    Failure({"proposal": (STALL,)}, "timeout", PROPOSAL, apology=False),
+    Failure({"read_back": (HANG,)}, "timeout", PROPOSAL, apology=True),
+    Failure({"agree": (MALFORMED_CONFIRM,)}, "malformed_tool_call", AGREE, apology=True),
+]
+
+
+@pytest.mark.parametrize(
+    ("fake_llm", "failure"), [pytest.param(f.failures, f, id=str(f)) for f in FAILURES], indirect=["fake_llm"]
+)
+async def test_the_scripted_brain_takes_over_when_the_model_fails_and_the_call_reaches_its_outcome(
+    fake_llm: tuple[FakeOpenAI, str], failure: Failure, agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """Whatever the model does wrong and wherever, every customer turn is answered with words, the scripted
+    brain verifies and stores the promise the customer agrees to, the switch is recorded once with its
+    reason, the model is not asked again, and no frame the harness got looks like an error."""
+    fake, base_url = fake_llm
+    runtime = llm_runtime(agent_runtime, base_url)
+    customer = make_debtor(runtime, agent_database.org_id)
+    async with serve_agent_host(runtime) as url:
+        played = await play(url, agent_database, customer.id, LINES)
+
+    assert error_looking_frames(played.frames) == []
+    assert all(turn.messages for turn in played.turns[1:]), played.said
+    assert played.turns[-1].ended, played.said
+    failed_turn = played.turns[1 + LINES.index(failure.failed_on)]
+    assert (APOLOGY in " ".join(failed_turn.messages)) is failure.apology, failed_turn.messages
+    assert sum(message.count(APOLOGY) for message in played.said) == int(failure.apology)
+
+    call = await stored_call(runtime, played.call_id)
+    assert call.outcome is CallOutcome.PROMISE_TO_PAY, played.said
+    assert call.brain == "llm" and call.verified
+    assert call.call_metadata.get("brain_fallback") == failure.reason
+    stored = arrangements(runtime, played.call_id)
+    assert len(stored) == 1 and stored[0].total_amount == customer.balance
+    events = [
+        entry
+        for entry in stored_entries(runtime, played.call_id)
+        if entry.entry_type is TranscriptEntryType.EVENT
+        and entry.event_type == AgentEvent.BRAIN_FALLBACK.value
+    ]
+    assert [event.text for event in events] == [failure.reason]
+    assert not any(BYE in last_user(body["messages"]) for body in fake.requests)
+
+
+@pytest.mark.parametrize("fake_llm", [{"factors": (http_error(429, "0"),)}], indirect=True, ids=["429-once"])
+async def test_a_single_429_is_retried_and_the_model_carries_on(
+    fake_llm: tuple[FakeOpenAI, str], agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """One rate-limited request is retried once; the model answers and runs the rest of the call: no
+    fallback is recorded and the promise is stored by the model's own tool calls."""
+    fake, base_url = fake_llm
+    runtime = llm_runtime(agent_runtime, base_url)
+    customer = make_debtor(runtime, agent_database.org_id)
+    async with serve_agent_host(runtime) as url:
+        played = await play(url, agent_database, customer.id, LINES)
+
+    assert error_looking_frames(played.frames) == []
+    assert APOLOGY not in " ".join(played.said)
+    assert "Your balance is $1,200.00." in " ".join(played.said)
+    factor_requests = [body for body in fake.requests if "four three two one" in last_user(body["messages"])]
+    assert len(factor_requests) == 2
+    call = await stored_call(runtime, played.call_id)
+    assert call.outcome is CallOutcome.PROMISE_TO_PAY and "brain_fallback" not in call.call_metadata
+    assert len(arrangements(runtime, played.call_id)) == 1
+    assert any(BYE in last_user(body["messages"]) for body in fake.requests)
+    entries = stored_entries(runtime, played.call_id)
+    assert not [entry for entry in entries if entry.event_type == AgentEvent.BRAIN_FALLBACK.value]
+
+
+@pytest.mark.parametrize("fake_llm", [{"name": (http_error(500),) * 5}], indirect=True, ids=["500-always"])
+async def test_the_retry_budget_is_one_retry_then_the_scripted_brain(
+    fake_llm: tuple[FakeOpenAI, str], agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """A model that keeps failing is asked exactly twice for the turn (LiteLLM's and the OpenAI client's
+    own retries are off), then the scripted brain answers the customer's words."""
+    fake, base_url = fake_llm
+    runtime = llm_runtime(agent_runtime, base_url)
+    customer = make_debtor(runtime, agent_database.org_id)
+    async with serve_agent_host(runtime) as url:
+        played = await play(url, agent_database, customer.id, LINES)
+
+    assert len([body for body in fake.requests if "this is avery" in last_user(body["messages"])]) == 2
+    assert error_looking_frames(played.frames) == []
+    call = await stored_call(runtime, played.call_id)
+    assert (
+        call.outcome is CallOutcome.PROMISE_TO_PAY and call.call_metadata.get("brain_fallback") == "http_500"
+    )
