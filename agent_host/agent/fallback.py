@@ -272,7 +272,7 @@ class FallbackBrain:
         self.scripted = scripted
         if self._spoke and not heard and isinstance(event, UserTurnEnded) and not session.finished:
             yield AgentSendText(text=APOLOGY)
-        async for output in scripted.resume_turn(env, event, answered=acted):
+        async for output in scripted.resume_turn(env, event, answered=acted, heard=heard):
             yield output
 
     async def _close_llm(self, env: TurnEnv, event: CallEnded) -> None:

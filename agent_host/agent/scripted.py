@@ -216,10 +216,11 @@ class ScriptedBrain:
             self.stage = Stage.WRAP_UP
 
     async def resume_turn(
-        self, env: TurnEnv, event: InputEvent, *, answered: bool
+        self, env: TurnEnv, event: InputEvent, *, answered: bool, heard: bool = False
     ) -> AsyncIterator[OutputEvent]:
         """Finish the turn another brain failed in. When its tools already acted on what the customer said
-        (`answered`), carry on from the new state; otherwise answer the customer's words afresh."""
+        (`answered`), carry on from the new state; otherwise answer the customer's words afresh. `heard`:
+        the caller already heard words this turn (a keypad prompt then needs no repeating)."""
         if self.session.finished:
             return
         verification = self.session.verification.stage
@@ -233,6 +234,8 @@ class ScriptedBrain:
             self.session.set_outcome(CallOutcome.WRONG_PARTY)
             stream = self._end("I'm sorry to have bothered you. Goodbye.", reason="wrong party")
         elif answered and isinstance(event, UserTurnEnded):
+            if heard and self.stage is Stage.CARD_CAPTURE:
+                return  # the card capture's own keypad prompt was just spoken
             stream = self._carry_on()
         else:
             stream = self.process(env, event)

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from agent_host.agent.fallback import APOLOGY
 from agent_host.simulator import HarnessClient, serve_agent_host
 from agent_host.simulator.client import AgentTurn
+from agent_host.simulator.personas import Keys
 from shared.config import Settings
 from shared.db.engine import transaction
 from shared.db.tables import Call, PaymentArrangement
@@ -172,8 +173,28 @@ def _failing(rule: Rule, faults: tuple[Reply, ...]) -> Rule:
     return wrapped
 
 
-def script(failures: dict[str, tuple[Reply, ...]]) -> list[Rule]:
-    return [_failing(rule, failures[name]) if name in failures else rule for name, rule in RULES.items()]
+def script(failures: dict[str, tuple[Reply, ...]], rules: dict[str, Rule] | None = None) -> list[Rule]:
+    return [
+        _failing(rule, failures[name]) if name in failures else rule
+        for name, rule in (rules or RULES).items()
+    ]
+
+
+def _take_full_payment(messages: list[dict[str, Any]]) -> Reply:
+    offer = tool_results(messages, "evaluate_counter_offer")[-1]["offer"]
+    return Reply(tool_calls=(ToolCall("take_payment", {"amount": offer["total_amount"]}),))
+
+
+PAY_NOW = "uh i wanna pay the whole thing right now with my card"
+# The customer pays by card at once: the model starts the keypad capture.
+PAYMENT_RULES: dict[str, Rule] = {
+    **RULES,
+    "proposal": _when_user(
+        "right now", Reply(tool_calls=(ToolCall("evaluate_counter_offer", {"kind": "pay_in_full"}),))
+    ),
+    "read_back": _after("evaluate_counter_offer", _take_full_payment),
+    "capture": _after("take_payment", Reply(text=""), started=True),
+}
 
 
 MALFORMED_CONFIRM = Reply(
@@ -201,8 +222,9 @@ class Played:
         return [message for turn in self.turns for message in turn.messages]
 
 
-async def play(url: str, db: AgentDatabase, customer_id: uuid.UUID, lines: tuple[str, ...]) -> Played:
-    """An outbound call: the customer picks up and says `lines` one turn at a time, whatever the agent says."""
+async def play(url: str, db: AgentDatabase, customer_id: uuid.UUID, lines: tuple[str | Keys, ...]) -> Played:
+    """An outbound call: the customer picks up and says `lines` one turn at a time (or keys them in, one
+    button at a time), whatever the agent says."""
     played = Played(call_id=uuid.uuid4())
     metadata = {
         "organization_id": str(db.org_id),
@@ -216,8 +238,17 @@ async def play(url: str, db: AgentDatabase, customer_id: uuid.UUID, lines: tuple
         for line in lines:
             if played.turns[-1].finished:
                 break
-            await client.say(line)
-            played.turns.append(await client.read_turn())
+            if isinstance(line, Keys):
+                turn = AgentTurn()
+                for button in line.buttons:
+                    await client.press(button)
+                    step = await client.read_turn()
+                    turn.messages += step.messages
+                    turn.ended = turn.ended or step.ended
+                played.turns.append(turn)
+            else:
+                await client.say(line)
+                played.turns.append(await client.read_turn())
             await client.acknowledge(played.turns[-1].messages)
         await client.close()
         played.frames = client.frames
@@ -263,7 +294,8 @@ def error_looking_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def fake_llm(request: pytest.FixtureRequest) -> Iterator[tuple[FakeOpenAI, str]]:
     """The fake model following the script, with the failures named by the parameter (made afresh per test:
     a failing rule counts its matches)."""
-    fake = FakeOpenAI(rules=script(request.param))
+    failures, rules = request.param if isinstance(request.param, tuple) else (request.param, RULES)
+    fake = FakeOpenAI(rules=script(failures, rules))
     with serve_in_thread(fake.app()) as url:
         try:
             yield fake, url
@@ -398,3 +430,30 @@ async def test_the_retry_budget_is_one_retry_then_the_scripted_brain(
     assert (
         call.outcome is CallOutcome.PROMISE_TO_PAY and call.call_metadata.get("brain_fallback") == "http_500"
     )
+
+
+@pytest.mark.parametrize(
+    "fake_llm",
+    [pytest.param(({"capture": (HANG,)}, PAYMENT_RULES), id="hang-in-card-capture")],
+    indirect=True,
+)
+async def test_a_card_capture_the_model_started_is_finished_by_the_scripted_brain(
+    fake_llm: tuple[FakeOpenAI, str], agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """The model starts taking the card and then never answers: the keypad entry goes on, the payment is
+    charged, the call ends as a payment, and no card digit reaches the model or a frame."""
+    fake, base_url = fake_llm
+    runtime = llm_runtime(agent_runtime, base_url)
+    customer = make_debtor(runtime, agent_database.org_id)
+    card = ("4242424242424242#", "1230#", "123#")
+    lines = (HELLO, NAME, FACTORS, PAY_NOW, *(Keys(keys) for keys in card), BYE)
+    async with serve_agent_host(runtime) as url:
+        played = await play(url, agent_database, customer.id, lines)
+
+    assert error_looking_frames(played.frames) == []
+    assert played.turns[-1].ended, played.said
+    assert any("ending in 4242 was approved" in message for message in played.said), played.said
+    call = await stored_call(runtime, played.call_id)
+    assert call.outcome is CallOutcome.PAYMENT and call.call_metadata.get("brain_fallback") == "timeout"
+    wire = json.dumps(played.frames) + json.dumps(fake.requests)
+    assert "4242424242424242" not in wire and "1230" not in wire
