@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import re
 import time
 import uuid
@@ -353,11 +354,17 @@ FAILURES = [
     ("fake_llm", "failure"), [pytest.param(f.failures, f, id=str(f)) for f in FAILURES], indirect=["fake_llm"]
 )
 async def test_the_scripted_brain_takes_over_when_the_model_fails_and_the_call_reaches_its_outcome(
-    fake_llm: tuple[FakeOpenAI, str], failure: Failure, agent_runtime: Runtime, agent_database: AgentDatabase
+    fake_llm: tuple[FakeOpenAI, str],
+    failure: Failure,
+    agent_runtime: Runtime,
+    agent_database: AgentDatabase,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Whatever the model does wrong and wherever, every customer turn is answered with words, the scripted
     brain verifies and stores the promise the customer agrees to, the switch is recorded once with its
-    reason, the model is not asked again, and no frame the harness got looks like an error."""
+    reason and logged as one warning line without a stack, the model is not asked again, and no frame the
+    harness got looks like an error."""
+    caplog.set_level(logging.WARNING)
     fake, base_url = fake_llm
     runtime = llm_runtime(agent_runtime, base_url)
     customer = make_debtor(runtime, agent_database.org_id)
@@ -385,6 +392,10 @@ async def test_the_scripted_brain_takes_over_when_the_model_fails_and_the_call_r
     ]
     assert [event.text for event in events] == [failure.reason]
     assert not any(BYE in last_user(body["messages"]) for body in fake.requests)
+    switched = [record for record in caplog.records if record.name == "agent_host.agent.fallback"]
+    assert len(switched) == 1 and switched[0].levelno == logging.WARNING and switched[0].exc_info is None
+    assert failure.reason in switched[0].getMessage()
+    assert not [record for record in caplog.records if record.exc_info or record.levelno >= logging.ERROR]
 
 
 @pytest.mark.parametrize("fake_llm", [{"factors": (http_error(429, "0"),)}], indirect=True, ids=["429-once"])
