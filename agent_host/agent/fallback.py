@@ -14,6 +14,7 @@ frame and the call ends with what really happened on it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -118,6 +119,42 @@ def retry_delay(exc: BaseException, *, cap: float = RETRY_AFTER_CAP_SECONDS) -> 
     return min(max(delay, 0.0), cap)
 
 
+class ModelClock:
+    """One model turn's deadlines: the first words by `deadline`, then no gap longer than `gap`. It stops
+    while the call's own tools run — their time (a database write) is not the model's, and a deadline must
+    never cancel a tool half-way."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, budget: float, gap: float) -> None:
+        self.loop = loop
+        self.deadline = loop.time() + budget
+        self.gap = gap
+        self.heard = False
+        self.scope: asyncio.Timeout | None = None  # the wait on the model going on now
+        self._tools = 0
+        self._tool_started = 0.0
+
+    def limit(self) -> float:
+        limit = self.loop.time() + self.gap
+        return limit if self.heard else min(limit, self.deadline)
+
+    def tool(self, running: bool) -> None:
+        if running:
+            self._tools += 1
+            if self._tools == 1:
+                self._tool_started = self.loop.time()
+                self._reschedule(None)
+            return
+        self._tools = max(0, self._tools - 1)
+        if self._tools == 0:
+            self.deadline += self.loop.time() - self._tool_started
+            self._reschedule(self.limit())
+
+    def _reschedule(self, when: float | None) -> None:
+        if self.scope is not None and not self.scope.expired():
+            with contextlib.suppress(RuntimeError):  # the wait is already over
+                self.scope.reschedule(when)
+
+
 class _ModelFailed(Exception):
     """The model path failed for good this turn; `reason` is its code."""
 
@@ -152,6 +189,8 @@ class FallbackBrain:
         self._spoke = False  # the model said words to the caller at some point in the call
         self._offer_on_table: str | None = None
         self._offer_accepted = False  # the engine accepted the offer on the table as the customer put it
+        self._clock: ModelClock | None = None  # set while a model turn runs
+        llm.tools.listeners.append(self._tool_running)
 
     @property
     def streaming(self) -> bool:
@@ -196,26 +235,22 @@ class FallbackBrain:
         longer than the request timeout; retried while nothing was heard, the budget allows, and the
         failure is transient. Raises `_ModelFailed` when the model path is given up for this turn."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.turn_budget
-        heard = False
+        clock = self._clock = ModelClock(loop, budget=self.turn_budget, gap=self.timeout)
         retries = 0
         stream = self.llm.process(env, event)
         try:
             while True:
-                limit = loop.time() + self.timeout
-                if not heard:
-                    limit = min(limit, deadline)
                 try:
-                    async with asyncio.timeout_at(limit):
+                    async with asyncio.timeout_at(clock.limit()) as clock.scope:
                         output = await anext(stream)
                 except StopAsyncIteration:
                     return
                 except Exception as exc:  # every failure of the model path ends in the scripted brain
                     reason = failure_reason(exc)
-                    if heard or retries >= self.max_retries or not is_retryable(exc):
+                    if clock.heard or retries >= self.max_retries or not is_retryable(exc):
                         raise _ModelFailed(reason, exc) from exc
                     delay = retry_delay(exc)
-                    if loop.time() + delay >= deadline:
+                    if loop.time() + delay >= clock.deadline:
                         raise _ModelFailed(reason, exc) from exc
                     retries += 1
                     logger.info(
@@ -229,11 +264,18 @@ class FallbackBrain:
                     await asyncio.sleep(delay)
                     stream = self.llm.process(env, event)
                     continue
+                finally:
+                    clock.scope = None
                 if isinstance(output, AgentSendText) and output.text.strip():
-                    heard = True
+                    clock.heard = True
                 yield output
         finally:
+            self._clock = None
             await _quietly_close(stream)
+
+    def _tool_running(self, running: bool) -> None:
+        if self._clock is not None:
+            self._clock.tool(running)
 
     def _note_tool(self, output: AgentToolReturned) -> bool:
         """Remember the offer on the table; whether the tool acted on what the customer said."""

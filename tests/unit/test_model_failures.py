@@ -3,6 +3,7 @@ transcript and the wait before a retry (Retry-After honoured, never longer than 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from email.utils import format_datetime
@@ -14,6 +15,7 @@ import pytest
 from agent_host.agent.fallback import (
     DEFAULT_RETRY_DELAY_SECONDS,
     RETRY_AFTER_CAP_SECONDS,
+    ModelClock,
     failure_reason,
     is_retryable,
     retry_delay,
@@ -117,3 +119,19 @@ def test_retry_after_as_a_date_is_honoured_up_to_the_cap() -> None:
 def test_an_error_without_a_response_gets_the_default_wait() -> None:
     """A connection error carries no headers: the short default wait."""
     assert retry_delay(ConnectionError("reset")) == DEFAULT_RETRY_DELAY_SECONDS
+
+
+async def test_the_models_clock_stops_while_the_calls_own_tools_run() -> None:
+    """A tool that takes longer than the model's limits (a slow database write) is not cut off, and the
+    time it took is added to the first-words deadline; the model's gap starts again once it is done."""
+    loop = asyncio.get_running_loop()
+    clock = ModelClock(loop, budget=0.05, gap=0.05)
+    deadline = clock.deadline
+    async with asyncio.timeout_at(clock.limit()) as clock.scope:
+        clock.tool(True)
+        await asyncio.sleep(0.2)  # four times the model's limits
+        clock.tool(False)
+    assert clock.deadline >= deadline + 0.2
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout_at(clock.limit()) as clock.scope:
+            await asyncio.sleep(1)  # the model itself still may not take longer than its gap
