@@ -304,6 +304,8 @@ class FallbackBrain:
             failed.reason,
         )
         logger.debug("call %s: model failure", session.call_id, exc_info=failed.cause)
+        if session.finished:  # the call ended in this very turn: nothing left to continue or record
+            return
         session.record_event(AgentEvent.BRAIN_FALLBACK, failed.reason)
         session.note_metadata({"brain_fallback": failed.reason})
         record_brain_fallback(failed.reason)
@@ -312,7 +314,7 @@ class FallbackBrain:
             greeted=self._spoke, offer_id=self._offer_on_table, offer_accepted=self._offer_accepted
         )
         self.scripted = scripted
-        if self._spoke and not heard and isinstance(event, UserTurnEnded) and not session.finished:
+        if self._spoke and not heard and isinstance(event, UserTurnEnded):
             yield AgentSendText(text=APOLOGY)
         async for output in scripted.resume_turn(env, event, answered=acted, heard=heard):
             yield output

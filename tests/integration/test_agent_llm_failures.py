@@ -109,6 +109,9 @@ RULES: dict[str, Rule] = {
     "name": _when_user(
         "this is avery", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True}),))
     ),
+    "inbound_name": _when_user(
+        "avery ashgrove", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True}),))
+    ),
     "ask_factors": _after(
         "verify_identity",
         Reply(
@@ -223,11 +226,19 @@ class Played:
         return [message for turn in self.turns for message in turn.messages]
 
 
-async def play(url: str, db: AgentDatabase, customer_id: uuid.UUID, lines: tuple[str | Keys, ...]) -> Played:
-    """An outbound call: the customer picks up and says `lines` one turn at a time (or keys them in, one
-    button at a time), whatever the agent says."""
+async def play(
+    url: str,
+    db: AgentDatabase,
+    customer_id: uuid.UUID,
+    lines: tuple[str | Keys, ...],
+    *,
+    direction: str = "outbound",
+) -> Played:
+    """A call (outbound: the customer picks up; inbound: the customer called): the customer says `lines`
+    one turn at a time (or keys them in, one button at a time), whatever the agent says."""
     played = Played(call_id=uuid.uuid4())
     metadata = {
+        "direction": direction,
         "organization_id": str(db.org_id),
         "customer_id": str(customer_id),
         "call_id": str(played.call_id),
@@ -328,6 +339,7 @@ class Failure:
     reason: str
     failed_on: str  # the customer's line whose turn the model failed in
     apology: bool  # the caller had heard nothing yet that turn, and had been greeted before
+    first_words: str | None = None  # what the model said before it failed, heard first in that turn
 
     def __str__(self) -> str:
         return f"{self.reason}-on-{self.failed_on.split()[-1]}"
@@ -344,7 +356,13 @@ FAILURES = [
     Failure({"factors": (http_error(503), http_error(503))}, "http_503", FACTORS, apology=True),
     # An offer on the table.
     Failure({"proposal": (http_error(500), http_error(500))}, "http_500", PROPOSAL, apology=True),
-    Failure({"proposal": (STALL,)}, "timeout", PROPOSAL, apology=False),
+    Failure(
+        {"proposal": (STALL,)},
+        "timeout",
+        PROPOSAL,
+        apology=False,
+        first_words="Okay, let me look at that for you.",
+    ),
     Failure({"read_back": (HANG,)}, "timeout", PROPOSAL, apology=True),
     Failure({"agree": (MALFORMED_CONFIRM,)}, "malformed_tool_call", AGREE, apology=True),
 ]
@@ -377,6 +395,8 @@ async def test_the_scripted_brain_takes_over_when_the_model_fails_and_the_call_r
     failed_turn = played.turns[1 + LINES.index(failure.failed_on)]
     assert (APOLOGY in " ".join(failed_turn.messages)) is failure.apology, failed_turn.messages
     assert sum(message.count(APOLOGY) for message in played.said) == int(failure.apology)
+    if failure.first_words:
+        assert failed_turn.messages[0] == failure.first_words, failed_turn.messages
 
     call = await stored_call(runtime, played.call_id)
     assert call.outcome is CallOutcome.PROMISE_TO_PAY, played.said
@@ -468,3 +488,36 @@ async def test_a_card_capture_the_model_started_is_finished_by_the_scripted_brai
     assert call.outcome is CallOutcome.PAYMENT and call.call_metadata.get("brain_fallback") == "timeout"
     wire = json.dumps(played.frames) + json.dumps(fake.requests)
     assert "4242424242424242" not in wire and "1230" not in wire
+
+
+INBOUND_NAME = "uh hi yeah it's avery ashgrove"
+
+
+@pytest.mark.parametrize(
+    "fake_llm",
+    [pytest.param({"inbound_name": (http_error(500), http_error(500))}, id="500-on-inbound-name")],
+    indirect=True,
+)
+async def test_an_inbound_caller_who_gave_their_name_is_not_asked_again(
+    fake_llm: tuple[FakeOpenAI, str], agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """The caller heard the greeting and gave their name, then the model failed: one apology, the scripted
+    brain takes the name they gave and goes on to verification and the promise."""
+    fake, base_url = fake_llm
+    runtime = llm_runtime(agent_runtime, base_url)
+    customer = make_debtor(runtime, agent_database.org_id)
+    lines = (INBOUND_NAME, FACTORS, PROPOSAL, AGREE, BYE)
+    async with serve_agent_host(runtime) as url:
+        played = await play(url, agent_database, customer.id, lines, direction="inbound")
+
+    assert error_looking_frames(played.frames) == []
+    assert played.turns[0].messages, "the inbound caller is greeted at once"
+    name_turn = " ".join(played.turns[1].messages)
+    assert name_turn.startswith(APOLOGY) and "last four digits" in name_turn.lower()
+    assert "name" not in name_turn.lower()
+    assert played.turns[-1].ended, played.said
+    call = await stored_call(runtime, played.call_id)
+    assert call.outcome is CallOutcome.PROMISE_TO_PAY and call.verified
+    assert call.call_metadata.get("brain_fallback") == "http_500"
+    assert len(arrangements(runtime, played.call_id)) == 1
+    assert [last_user(body["messages"]) for body in fake.requests] == [INBOUND_NAME, INBOUND_NAME]
