@@ -47,7 +47,12 @@ WITHHELD = "[withheld: spoken during card entry]"
 
 class Brain(Protocol):
     name: str
-    streaming: bool
+
+    @property
+    def streaming(self) -> bool:
+        """Whether its words arrive as a stream (checked sentence by sentence) or as whole messages; a brain
+        may change from one to the other between turns (`FallbackBrain`)."""
+        ...
 
     def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]: ...
 

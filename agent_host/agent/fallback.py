@@ -23,7 +23,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-import litellm
+import litellm.exceptions
 from line.agent import TurnEnv
 from line.events import AgentSendText, AgentToolReturned, CallEnded, InputEvent, OutputEvent, UserTurnEnded
 
@@ -67,7 +67,7 @@ def failure_reason(exc: BaseException) -> str:
 
 # A timeout may arrive wrapped: LiteLLM reports a stream that stopped mid-way as a `MidStreamFallbackError`
 # caused by httpx's read timeout.
-_TIMEOUTS = (TimeoutError, litellm.Timeout, httpx.TimeoutException)
+_TIMEOUTS = (TimeoutError, litellm.exceptions.Timeout, httpx.TimeoutException)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -86,7 +86,7 @@ def is_retryable(exc: BaseException) -> bool:
     reason = failure_reason(exc)
     if reason == TIMEOUT:
         return False
-    return reason.startswith("http_") or isinstance(exc, litellm.APIConnectionError)
+    return reason.startswith("http_") or isinstance(exc, litellm.exceptions.APIConnectionError)
 
 
 def _headers(exc: BaseException) -> dict[str, str]:
@@ -260,7 +260,7 @@ class FallbackBrain:
                         retries,
                         delay,
                     )
-                    await stream.aclose()
+                    await _quietly_close(stream)
                     await asyncio.sleep(delay)
                     stream = self.llm.process(env, event)
                     continue
