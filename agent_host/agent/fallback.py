@@ -54,11 +54,13 @@ _NOT_ACTING = frozenset(
 
 def failure_reason(exc: BaseException) -> str:
     """The reason code of a model failure: `timeout`, `http_<status>` (429 and 5xx), `malformed_tool_call`
-    (tool-call arguments that are not JSON) or `error`."""
+    (tool-call arguments that are not JSON) or `error` (a connection error, anything else)."""
     if any(isinstance(link, _TIMEOUTS) for link in _chain(exc)):
         return TIMEOUT
     if isinstance(exc, json.JSONDecodeError):
         return MALFORMED_TOOL_CALL
+    if isinstance(exc, litellm.exceptions.APIConnectionError):
+        return ERROR  # no HTTP answer at all (LiteLLM gives it status 500 all the same)
     status = getattr(exc, "status_code", None)
     if isinstance(status, int) and (status == 429 or status >= 500):
         return f"http_{status}"
@@ -86,7 +88,9 @@ def is_retryable(exc: BaseException) -> bool:
     reason = failure_reason(exc)
     if reason == TIMEOUT:
         return False
-    return reason.startswith("http_") or isinstance(exc, litellm.exceptions.APIConnectionError)
+    return reason.startswith("http_") or isinstance(
+        exc, litellm.exceptions.APIConnectionError | ConnectionError
+    )
 
 
 def _headers(exc: BaseException) -> dict[str, str]:

@@ -67,7 +67,8 @@ def _wrapped_read_timeout() -> Exception:
             True,
         ),
         (litellm.ServiceUnavailableError("down", "openai", "gpt-4o-mini"), "http_503", True),
-        (litellm.APIConnectionError("refused", "openai", "gpt-4o-mini"), "http_500", True),
+        (litellm.APIConnectionError("refused", "openai", "gpt-4o-mini"), "error", True),
+        (ConnectionResetError("reset by peer"), "error", True),
         (_malformed(), "malformed_tool_call", False),
         (
             litellm.BadRequestError("bad request", model="gpt-4o-mini", llm_provider="openai"),
