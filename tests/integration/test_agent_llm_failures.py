@@ -25,6 +25,7 @@ from agent_host.agent.fallback import APOLOGY
 from agent_host.simulator import HarnessClient, serve_agent_host
 from agent_host.simulator.client import AgentTurn
 from agent_host.simulator.personas import Keys
+from shared import telemetry as tm
 from shared.config import Settings
 from shared.db.engine import transaction
 from shared.db.tables import Call, PaymentArrangement
@@ -44,6 +45,7 @@ from tests.fake_openai import (
     tool_results,
 )
 from tests.servers import serve_in_thread
+from tests.telemetry_capture import TelemetryCapture
 
 __all__ = ["agent_database", "agent_runtime"]
 
@@ -302,6 +304,12 @@ def error_looking_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def fallbacks_counted(telemetry: TelemetryCapture, reason: str) -> float:
+    """The `archer.brain.fallbacks` counter for `reason` so far (cumulative over the test session)."""
+    points = telemetry.metric_points(tm.METRIC_BRAIN_FALLBACKS)
+    return sum(point.value for point in points if point.attributes.get("reason") == reason)
+
+
 @pytest.fixture
 def fake_llm(request: pytest.FixtureRequest) -> Iterator[tuple[FakeOpenAI, str]]:
     """The fake model following the script, with the failures named by the parameter (made afresh per test:
@@ -376,13 +384,16 @@ async def test_the_scripted_brain_takes_over_when_the_model_fails_and_the_call_r
     failure: Failure,
     agent_runtime: Runtime,
     agent_database: AgentDatabase,
+    *,
     caplog: pytest.LogCaptureFixture,
+    telemetry: TelemetryCapture,
 ) -> None:
     """Whatever the model does wrong and wherever, every customer turn is answered with words, the scripted
     brain verifies and stores the promise the customer agrees to, the switch is recorded once with its
-    reason and logged as one warning line without a stack, the model is not asked again, and no frame the
-    harness got looks like an error."""
+    reason (transcript event, call metadata, counter) and logged as one warning line without a stack, the
+    model is not asked again, and no frame the harness got looks like an error."""
     caplog.set_level(logging.WARNING)
+    counted = fallbacks_counted(telemetry, failure.reason)
     fake, base_url = fake_llm
     runtime = llm_runtime(agent_runtime, base_url)
     customer = make_debtor(runtime, agent_database.org_id)
@@ -412,6 +423,7 @@ async def test_the_scripted_brain_takes_over_when_the_model_fails_and_the_call_r
     ]
     assert [event.text for event in events] == [failure.reason]
     assert not any(BYE in last_user(body["messages"]) for body in fake.requests)
+    assert fallbacks_counted(telemetry, failure.reason) == counted + 1
     switched = [record for record in caplog.records if record.name == "agent_host.agent.fallback"]
     assert len(switched) == 1 and switched[0].levelno == logging.WARNING and switched[0].exc_info is None
     assert failure.reason in switched[0].getMessage()
