@@ -32,6 +32,7 @@ from agent_host.agent.scripted import ScriptedBrain
 from agent_host.session import CallSession
 from shared.db.base import utcnow
 from shared.models.agent import AgentEvent, ToolName
+from shared.policy.disclosure import recording_notice
 from shared.telemetry import record_brain_fallback
 
 logger = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ class FallbackBrain:
         self.turn_budget = turn_budget
         self.scripted: ScriptedBrain | None = None
         self.fallback_reason: str | None = None
-        self._spoke = False  # the model said words to the caller at some point in the call
+        self._spoke = False  # the model greeted the caller (said more than the recording notice) on this call
         self._offer_on_table: str | None = None
         self._offer_accepted = False  # the engine accepted the offer on the table as the customer put it
         self._clock: ModelClock | None = None  # set while a model turn runs
@@ -216,7 +217,9 @@ class FallbackBrain:
         try:
             async for output in self._bounded(env, event):
                 if isinstance(output, AgentSendText) and output.text.strip():
-                    heard = self._spoke = True
+                    heard = True
+                    # The recording notice alone is not a greeting: the caller still needs one.
+                    self._spoke = self._spoke or output.text.strip() != recording_notice()
                 elif isinstance(output, AgentToolReturned):
                     acted = acted or self._note_tool(output)
                 yield output

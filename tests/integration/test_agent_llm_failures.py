@@ -358,6 +358,7 @@ FAILURES = [
     Failure({"hello": (http_error(500), http_error(500))}, "http_500", HELLO, apology=False),
     Failure({"hello": (HANG,)}, "timeout", HELLO, apology=False),
     Failure({"hello": (MALFORMED_DISCLOSURE,)}, "malformed_tool_call", HELLO, apology=False),
+    Failure({"greeting": (HANG,)}, "timeout", HELLO, apology=False),  # after the recording notice
     # After the name is confirmed: the factors the customer gave are not lost.
     Failure({"factors": (http_error(429, "0"), http_error(429, "0"))}, "http_429", FACTORS, apology=True),
     Failure({"ask_factors": (HANG,)}, "timeout", NAME, apology=True),
@@ -406,6 +407,10 @@ async def test_the_scripted_brain_takes_over_when_the_model_fails_and_the_call_r
     failed_turn = played.turns[1 + LINES.index(failure.failed_on)]
     assert (APOLOGY in " ".join(failed_turn.messages)) is failure.apology, failed_turn.messages
     assert sum(message.count(APOLOGY) for message in played.said) == int(failure.apology)
+    if (
+        failure.failed_on == HELLO
+    ):  # nobody was greeted yet: the scripted brain greets, asking for the customer
+        assert "avery ashgrove" in " ".join(failed_turn.messages).lower(), failed_turn.messages
     if failure.first_words:
         assert failed_turn.messages[0] == failure.first_words, failed_turn.messages
 
