@@ -321,7 +321,7 @@ class FallbackBrain:
             greeted=self._spoke, offer_id=self._offer_on_table, offer_accepted=self._offer_accepted
         )
         self.scripted = scripted
-        if self._spoke and not heard and isinstance(event, UserTurnEnded):
+        if self._spoke and not heard and isinstance(event, UserTurnEnded) and not scripted.closing:
             yield AgentSendText(text=APOLOGY)
         async for output in scripted.resume_turn(env, event, answered=acted, heard=heard):
             yield output

@@ -215,6 +215,12 @@ class ScriptedBrain:
         else:  # wrong party or locked: nothing more to discuss (`resume_turn` ends the call)
             self.stage = Stage.WRAP_UP
 
+    @property
+    def closing(self) -> bool:
+        """Taking over now only means saying goodbye: the person is not the customer, or verification is
+        locked."""
+        return self.session.verification.stage in {VerificationStage.WRONG_PARTY, VerificationStage.LOCKED}
+
     async def resume_turn(
         self, env: TurnEnv, event: InputEvent, *, answered: bool, heard: bool = False
     ) -> AsyncIterator[OutputEvent]:

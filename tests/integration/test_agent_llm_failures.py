@@ -295,7 +295,9 @@ def arrangements(runtime: Runtime, call_id: uuid.UUID) -> list[PaymentArrangemen
 
 
 # Anything that looks like an error leaking to the harness: a traceback, an exception class, LiteLLM itself.
-_ERROR_LOOK = re.compile(r"Traceback|\b[A-Z]\w*(?:Error|Exception|Timeout)\b|litellm|Internal Server", re.I)
+_ERROR_LOOK = re.compile(
+    r"Traceback|\b[A-Z]\w*(?:Error|Exception|Timeout)\b|\b(?:Error|Exception)\b|litellm|LiteLLM|Internal Server"
+)
 
 
 def error_looking_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -504,7 +506,8 @@ async def test_a_card_capture_the_model_started_is_finished_by_the_scripted_brai
     call = await stored_call(runtime, played.call_id)
     assert call.outcome is CallOutcome.PAYMENT and call.call_metadata.get("brain_fallback") == "timeout"
     wire = json.dumps(played.frames) + json.dumps(fake.requests)
-    assert "4242424242424242" not in wire and "1230" not in wire
+    # Whole numbers only: a latency metric such as 0.0281230 is not the expiry date.
+    assert not re.search(r"(?<!\d)(?:4242424242424242|1230)(?!\d)", wire)
 
 
 INBOUND_NAME = "uh hi yeah it's avery ashgrove"
@@ -538,3 +541,46 @@ async def test_an_inbound_caller_who_gave_their_name_is_not_asked_again(
     assert call.call_metadata.get("brain_fallback") == "http_500"
     assert len(arrangements(runtime, played.call_id)) == 1
     assert [last_user(body["messages"]) for body in fake.requests] == [INBOUND_NAME, INBOUND_NAME]
+
+
+WRONG_NUMBER = "no you got the wrong number there's no avery here"
+WRONG_PARTY_RULES: dict[str, Rule] = {
+    **RULES,
+    "wrong_number": _when_user(
+        "wrong number", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": False}),))
+    ),
+    "goodbye": _after(
+        "verify_identity",
+        Reply(
+            text="Sorry to have bothered you.", tool_calls=(ToolCall("end_call", {"reason": "wrong party"}),)
+        ),
+        outcome="wrong_party",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "fake_llm",
+    [pytest.param(({"goodbye": (HANG,)}, WRONG_PARTY_RULES), id="hang-after-wrong-party")],
+    indirect=True,
+)
+async def test_a_wrong_party_the_model_recorded_is_let_go_without_a_word_about_the_debt(
+    fake_llm: tuple[FakeOpenAI, str], agent_runtime: Runtime, agent_database: AgentDatabase
+) -> None:
+    """The person who answered is not the customer and the model recorded it, then never answered: the
+    scripted brain ends the call politely, as a wrong party, saying nothing about the debt."""
+    _fake, base_url = fake_llm
+    runtime = llm_runtime(agent_runtime, base_url)
+    customer = make_debtor(runtime, agent_database.org_id)
+    async with serve_agent_host(runtime) as url:
+        played = await play(url, agent_database, customer.id, (HELLO, WRONG_NUMBER, BYE))
+
+    assert error_looking_frames(played.frames) == []
+    assert played.turns[2].messages and played.turns[2].ended, played.said
+    assert APOLOGY not in " ".join(played.said)  # "let me continue" would be odd right before goodbye
+    said = " ".join(played.said).lower()
+    for forbidden in ("debt", "balance", "owe", "$", "1,200", "4321", "account"):
+        assert forbidden not in said, forbidden
+    call = await stored_call(runtime, played.call_id)
+    assert call.outcome is CallOutcome.WRONG_PARTY and not call.verified
+    assert call.call_metadata.get("brain_fallback") == "timeout"
