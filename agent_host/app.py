@@ -23,6 +23,7 @@ from line import AgentEnv, CallRequest, VoiceAgentApp
 from line.events import UserTurnStarted
 
 from agent_host.access import AgentAccess, required_token
+from agent_host.agent.fallback import FallbackBrain
 from agent_host.agent.llm import LlmBrain
 from agent_host.agent.scripted import ScriptedBrain
 from agent_host.context import CallContext, load_call_context
@@ -94,8 +95,15 @@ class AgentHost:
         tools = AgentTools(session, self.gateway, self.recordings)
         brain: Brain = ScriptedBrain(session, tools)  # unknown parties always get the fixed greeting
         if brain_name == "llm" and context.customer is not None:
+            settings = self.runtime.settings
             try:
-                brain = LlmBrain(session, tools, self.runtime.settings)
+                brain = FallbackBrain(
+                    LlmBrain(session, tools, settings),
+                    lambda: ScriptedBrain(session, tools),
+                    timeout=settings.llm_timeout_seconds,
+                    max_retries=settings.llm_max_retries,
+                    turn_budget=settings.llm_turn_budget_seconds,
+                )
             except Exception:  # a misconfigured model must not leave a started call without an agent
                 logger.exception(
                     "call %s: the LLM brain could not start; using the scripted brain", context.call_id

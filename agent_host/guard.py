@@ -57,7 +57,12 @@ KEYPAD_ONLY = (
 
 class Brain(Protocol):
     name: str
-    streaming: bool
+
+    @property
+    def streaming(self) -> bool:
+        """Whether its words arrive as a stream (checked sentence by sentence) or as whole messages; a brain
+        may change from one to the other between turns (`FallbackBrain`)."""
+        ...
 
     def process(self, env: TurnEnv, event: InputEvent) -> AsyncIterator[OutputEvent]: ...
 
@@ -275,6 +280,9 @@ class GuardedAgent:
     async def _speak(self, output: AgentSendText) -> AsyncIterator[OutputEvent]:
         """Whole messages are checked as they come; streamed text sentence by sentence."""
         if not self.brain.streaming:
+            # Streamed words still waiting for their sentence's end (a brain that switched mid-turn) go first.
+            async for checked in self._flush():
+                yield checked
             async for checked in self._release(output.text, output.interruptible):
                 yield checked
             return

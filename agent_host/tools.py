@@ -122,6 +122,9 @@ class AgentTools:
         self.session = session
         self.gateway = gateway
         self.recordings = recordings  # Twilio's recording control; None for simulated calls
+        # Told when a tool starts (True) and ends (False): the model's clock stops while the call's own
+        # tools work (`agent_host.agent.fallback`).
+        self.listeners: list[Callable[[bool], None]] = []
         self._tools: dict[str, Callable[..., AsyncIterator[ToolItem]]] = bind(self)
 
     async def invoke(self, name: str, **arguments: Any) -> AsyncIterator[ToolItem]:
@@ -129,6 +132,7 @@ class AgentTools:
         result: dict[str, Any] = {}
         started = time.perf_counter()
         outcome = "ok"
+        self._tell(running=True)
         try:
             async for item in self._tools[name](**arguments):
                 if isinstance(item, dict):
@@ -138,6 +142,7 @@ class AgentTools:
             outcome = "error"
             raise
         finally:
+            self._tell(running=False)
             outcome = "refused" if result.get("refused") else outcome
             record_tool_latency(name, time.perf_counter() - started, result=outcome)
         if not self.session.finished:
@@ -154,6 +159,10 @@ class AgentTools:
                 "do not discuss the account or payments",
             }
         return None
+
+    def _tell(self, *, running: bool) -> None:
+        for listener in self.listeners:
+            listener(running)
 
     @property
     def _actor(self) -> Actor:

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
     llm_model: str = Field(default="gpt-4o-mini", alias="ARCHER_LLM_MODEL")
+    # A model that fails must not leave the caller in silence: each request is cut off after the timeout,
+    # a 429/5xx/connection error is retried this many times (waiting what Retry-After asks, at most 2 s),
+    # and the caller waits at most the turn budget for the first words before the scripted brain answers.
+    llm_timeout_seconds: float = Field(default=8.0, gt=0, le=120, alias="ARCHER_LLM_TIMEOUT_SECONDS")
+    llm_max_retries: int = Field(default=1, ge=0, le=5, alias="ARCHER_LLM_MAX_RETRIES")
+    llm_turn_budget_seconds: float = Field(default=12.0, gt=0, le=120, alias="ARCHER_LLM_TURN_BUDGET_SECONDS")
 
     # Telephony and voice.
     twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")

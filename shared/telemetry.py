@@ -868,6 +868,7 @@ METRIC_CALLS = "archer.calls"
 METRIC_TOOL_DURATION = "archer.tool.duration"
 METRIC_COMPLIANCE_BLOCKS = "archer.compliance.blocks"
 METRIC_GUARD_INTERVENTIONS = "archer.guard.interventions"
+METRIC_BRAIN_FALLBACKS = "archer.brain.fallbacks"
 METRIC_CAMPAIGN_TARGETS = "archer.campaign.targets"
 METRIC_CAMPAIGN_PROGRESS = "archer.campaign.progress"
 
@@ -890,6 +891,11 @@ class _Instruments:
         )
         self.guard_interventions = meter.create_counter(
             METRIC_GUARD_INTERVENTIONS, unit="{intervention}", description="Agent lines the output guard held"
+        )
+        self.brain_fallbacks = meter.create_counter(
+            METRIC_BRAIN_FALLBACKS,
+            unit="{call}",
+            description="Calls the scripted brain took over from the model",
         )
         self.campaign_targets = meter.create_counter(
             METRIC_CAMPAIGN_TARGETS, unit="{target}", description="Campaign targets finished, by status"
@@ -930,6 +936,12 @@ def record_compliance_block(reason: str, *, campaign_id: Any = None) -> None:
 def record_guard_intervention(reason: str, *, brain: str | None = None) -> None:
     """An agent line the output guard held back and replaced."""
     _instruments().guard_interventions.add(1, _dimensions(reason=reason, brain=brain))
+
+
+def record_brain_fallback(reason: str) -> None:
+    """The model failed mid-call (`timeout`, `http_500`, `http_429`, `malformed_tool_call`, `error`) and the
+    scripted brain took over the rest of the call."""
+    _instruments().brain_fallbacks.add(1, _dimensions(reason=reason))
 
 
 def record_campaign_progress(

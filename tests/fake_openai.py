@@ -1,11 +1,19 @@
 """A local fake of OpenAI's chat completions API (streaming), for the LLM brain's tests: LiteLLM talks to it
 over HTTP on loopback exactly as it would to OpenAI. It answers from a script — rules that look at the last
-message (what the customer said, or which tool just returned what) — and records every request."""
+message (what the customer said, or which tool just returned what) — and records every request.
+
+A reply can also make the server misbehave for that request, as real model APIs do: an HTTP error (500,
+429 with Retry-After), no answer at all (`hang`: until the client gives up), a stream that stops after some
+words (`stall_after`), or a tool call whose arguments are not JSON (`ToolCall.raw_arguments`). A hanging or
+stalled request ends when its client disconnects, or when the fake is closed (`close`, done by the fixture
+before the server stops), so the server always shuts down."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,15 +24,27 @@ from fastapi.responses import JSONResponse, StreamingResponse
 @dataclass(frozen=True)
 class ToolCall:
     name: str
-    arguments: dict[str, Any]
+    arguments: dict[str, Any] = field(default_factory=dict)
+    raw_arguments: str | None = None  # sent verbatim instead of `arguments` (e.g. truncated, malformed JSON)
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What the model "says": text, then tool calls."""
+    """What the model "says": text, then tool calls — or how it fails to."""
 
     text: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
+    status: int = 200  # another status: that HTTP error (an OpenAI-style error body) instead of a stream
+    retry_after: str | None = None  # the Retry-After header of an error
+    hang: bool = False  # never answer: no status, no headers
+    stall_after: int | None = None  # stream this many words of `text`, then nothing more
+
+
+def http_error(status: int, retry_after: str | None = None) -> Reply:
+    return Reply(status=status, retry_after=retry_after)
+
+
+HANG = Reply(hang=True)
 
 
 Rule = Callable[[list[dict[str, Any]]], Reply | None]
@@ -69,6 +89,15 @@ def tool_results(messages: list[dict[str, Any]], name: str) -> list[dict[str, An
 class FakeOpenAI:
     rules: list[Rule]
     requests: list[dict[str, Any]] = field(default_factory=list)
+    closing: threading.Event = field(default_factory=threading.Event)
+
+    def close(self) -> None:
+        """Let every hanging or stalled request end (the server's shutdown waits for them)."""
+        self.closing.set()
+
+    async def _wait_for_disconnect(self, request: Request) -> None:
+        while not self.closing.is_set() and not await request.is_disconnected():
+            await asyncio.sleep(0.02)
 
     def reply_for(self, messages: list[dict[str, Any]]) -> Reply:
         for rule in self.rules:
@@ -87,11 +116,31 @@ class FakeOpenAI:
             if request.headers.get("authorization") != "Bearer sk-test-fake":
                 return JSONResponse({"error": {"message": "bad key"}}, status_code=401)
             reply = self.reply_for(body["messages"])
-            return StreamingResponse(
-                _stream(reply, body.get("model", "gpt"), len(self.requests)), media_type="text/event-stream"
-            )
+            if reply.hang:
+                await self._wait_for_disconnect(request)
+                return JSONResponse({"error": {"message": "gave up"}}, status_code=504)
+            if reply.status != 200:
+                headers = {"retry-after": reply.retry_after} if reply.retry_after is not None else None
+                return JSONResponse(
+                    {"error": {"message": f"fake failure {reply.status}", "type": "server_error"}},
+                    status_code=reply.status,
+                    headers=headers,
+                )
+            stream = _stream(reply, body.get("model", "gpt"), len(self.requests))
+            if reply.stall_after is not None:
+                stream = self._stalled(stream, reply.stall_after + 1, request)  # + the role chunk
+            return StreamingResponse(stream, media_type="text/event-stream")
 
         return app
+
+    async def _stalled(self, stream: AsyncIterator[str], chunks: int, request: Request) -> AsyncIterator[str]:
+        sent = 0
+        async for chunk in stream:
+            if sent == chunks:
+                break
+            yield chunk
+            sent += 1
+        await self._wait_for_disconnect(request)
 
 
 def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> str:
@@ -105,7 +154,7 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> str:
     return f"data: {json.dumps(payload)}\n\n"
 
 
-def _stream(reply: Reply, model: str, request_number: int) -> Iterator[str]:
+async def _stream(reply: Reply, model: str, request_number: int) -> AsyncIterator[str]:
     yield _chunk(model, {"role": "assistant"})
     words = reply.text.split(" ") if reply.text else []
     for index, word in enumerate(words):  # streamed a word at a time, as a model would
@@ -119,7 +168,12 @@ def _stream(reply: Reply, model: str, request_number: int) -> Iterator[str]:
                         "index": index,
                         "id": f"call_{request_number}_{index}",
                         "type": "function",
-                        "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+                        "function": {
+                            "name": call.name,
+                            "arguments": call.raw_arguments
+                            if call.raw_arguments is not None
+                            else json.dumps(call.arguments),
+                        },
                     }
                 ]
             },

@@ -4,7 +4,8 @@ account facts: those reach the model only through `get_account_summary` after ve
 through the call's tools and everything it says passes the output guard.
 
 Settings: `ARCHER_LLM_MODEL` (default gpt-4o-mini), `OPENAI_API_KEY` (selects this brain),
-`OPENAI_BASE_URL` (any OpenAI-compatible server; the tests use a local fake)."""
+`OPENAI_BASE_URL` (any OpenAI-compatible server; the tests use a local fake), `ARCHER_LLM_TIMEOUT_SECONDS`
+(each request). What happens when the model fails is `agent_host.agent.fallback`'s business."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import litellm
 from line.agent import TurnEnv
 from line.events import InputEvent, OutputEvent, UserTextSent, UserTurnEnded
 from line.llm_agent import LlmAgent, LlmConfig
@@ -22,6 +24,9 @@ from shared.config import Settings
 from shared.domain import CallDirection
 from shared.policy.card_data import redact_card_data
 from shared.services import prompts
+
+# LiteLLM prints a help banner to stdout on every failed request; `FallbackBrain` logs each failure once.
+litellm.suppress_debug_info = True
 
 
 def system_prompt(session: CallSession) -> str:
@@ -90,7 +95,15 @@ class LlmBrain:
                 f"Thank you for calling {context.business_name}, this is {context.settings.agent_name}. "
                 "May I have your full name, please?"
             )
-        extra: dict[str, Any] = {"api_base": settings.openai_base_url} if settings.openai_base_url else {}
+        # LiteLLM's own retries are off (`num_retries` for its wrapper, `max_retries` for the OpenAI client):
+        # `FallbackBrain` retries within the caller's turn budget and honours Retry-After, which they do not.
+        extra: dict[str, Any] = {
+            "timeout": settings.llm_timeout_seconds,
+            "num_retries": 0,
+            "max_retries": 0,
+        }
+        if settings.openai_base_url:
+            extra["api_base"] = settings.openai_base_url
         self.agent = LlmAgent(
             model=settings.llm_model,
             api_key=settings.openai_api_key.get_secret_value(),

@@ -35,7 +35,7 @@ from shared.models.payments import Offer, OfferKind
 from shared.policy.disclosure import DisclosureKind
 from shared.policy.heard import IdentityClaim, heard_factors, read_identity_claim
 from shared.policy.spoken import spoken_amount, spoken_date
-from shared.policy.verification import VerificationOutcome
+from shared.policy.verification import VerificationOutcome, VerificationStage
 
 _call_ids = itertools.count(1)
 
@@ -78,6 +78,10 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
     return compact
 
 
+async def _words(text: str) -> AsyncIterator[OutputEvent]:
+    yield _say(text)
+
+
 def _iso(r: Reading) -> str:
     return r.when.isoformat() if r.when else ""
 
@@ -99,6 +103,7 @@ class ScriptedBrain:
         self.unclear = 0
         self.pay_now = False
         self.last_result: dict[str, Any] = {}
+        self.read_back_next = False  # resumed right after the engine accepted the customer's proposal
 
     # --- Plumbing ----------------------------------------------------------------------------------------
 
@@ -182,6 +187,112 @@ class ScriptedBrain:
 
     def note_guard(self, held: str, replacement: str, rules: list[str]) -> None:
         """The scripted brain's words never need holding back; if they ever are, the record shows it."""
+
+    # --- Taking over a call another brain started --------------------------------------------------------
+
+    def resume(self, *, greeted: bool, offer_id: str | None = None, offer_accepted: bool = False) -> None:
+        """Pick up a call where the session's state says it is (another brain ran it so far): card capture,
+        an arrangement stored, terms read back awaiting a yes, an offer on the table (`offer_id`, else the
+        first quoted; `offer_accepted`: the engine accepted it as the customer proposed it, so its terms
+        are read back next), the verification step; `greeted` says whether the caller has heard the agent."""
+        session = self.session
+        known = offer_id if offer_id in session.offers else None
+        self.read_back_next = offer_accepted and known is not None and not session.read_back
+        self.pending = session.read_back or known or next(iter(session.offers), None)
+        self.presented = [self.pending] if self.pending else []
+        verification = session.verification.stage
+        if session.finished:
+            self.stage = Stage.ENDED
+        elif session.capture is not None:
+            self.stage = Stage.CARD_CAPTURE
+        elif session.arrangement is not None or session.payment is not None:
+            self.stage = Stage.WRAP_UP
+        elif verification is VerificationStage.VERIFIED:
+            self.stage = Stage.CONFIRMING if session.read_back else Stage.NEGOTIATING
+        elif verification is VerificationStage.AWAITING_FACTORS:
+            self.stage = Stage.AWAITING_FACTORS
+        elif verification is VerificationStage.AWAITING_NAME:
+            self.stage = Stage.AWAITING_NAME if greeted else Stage.OPENING
+        else:  # wrong party or locked: nothing more to discuss (`resume_turn` ends the call)
+            self.stage = Stage.WRAP_UP
+
+    @property
+    def closing(self) -> bool:
+        """Taking over now only means saying goodbye: the person is not the customer, or verification is
+        locked."""
+        return self.session.verification.stage in {VerificationStage.WRONG_PARTY, VerificationStage.LOCKED}
+
+    async def resume_turn(
+        self, env: TurnEnv, event: InputEvent, *, answered: bool, heard: bool = False
+    ) -> AsyncIterator[OutputEvent]:
+        """Finish the turn another brain failed in. When its tools already acted on what the customer said
+        (`answered`), carry on from the new state; otherwise answer the customer's words afresh. `heard`:
+        the caller already heard words this turn (a keypad prompt then needs no repeating)."""
+        if self.session.finished:
+            return
+        verification = self.session.verification.stage
+        if verification is VerificationStage.LOCKED:
+            words = (
+                "I'm sorry, I wasn't able to verify your identity, so I can't continue with this call."
+                f"{self._reach_us()} Goodbye."
+            )
+            stream = self._end(words, reason="verification locked")
+        elif verification is VerificationStage.WRONG_PARTY:
+            self.session.set_outcome(CallOutcome.WRONG_PARTY)
+            stream = self._end("I'm sorry to have bothered you. Goodbye.", reason="wrong party")
+        elif answered and isinstance(event, UserTurnEnded):
+            if heard and self.stage is Stage.CARD_CAPTURE:
+                return  # the card capture's own keypad prompt was just spoken
+            stream = self._carry_on()
+        else:
+            stream = self.process(env, event)
+        async for out in stream:
+            yield out
+
+    async def _carry_on(self) -> AsyncIterator[OutputEvent]:
+        """What the agent says next at the current stage, with no new words from the customer."""
+        context = self.session.context
+        stage = self.stage
+        if stage is Stage.OPENING:
+            stream = self._greet()
+        elif stage is Stage.AWAITING_NAME:
+            assert context.customer is not None
+            inbound = context.direction is CallDirection.INBOUND
+            ask = "May I have your full name, please?" if inbound else f"Is this {self._first}?"
+            stream = _words(ask)
+        elif stage is Stage.AWAITING_FACTORS:
+            again = (
+                "I'm sorry, that doesn't match what I have on file. "
+                if self.session.verification.failed_attempts
+                else f"Thank you, {self._first}. "
+            )
+            stream = _words(
+                f"{again}To protect your privacy, please tell me the last four digits of your account number "
+                "and your ZIP code."
+            )
+        elif stage is Stage.NEGOTIATING and self.session.options is None:
+            stream = self._verified()
+        elif stage is Stage.NEGOTIATING and self.read_back_next:
+            stream = self._read_back()
+        elif stage is Stage.NEGOTIATING and self.pending is not None:
+            stream = _words(f"{self._describe_pending()} {self.voice.ask()}")
+        elif stage is Stage.NEGOTIATING:
+            stream = self._present_options(first=True)
+        elif stage is Stage.CONFIRMING:
+            stream = self._read_back()
+        elif stage is Stage.CARD_CAPTURE:
+            stream = _words(
+                "Please use your phone's keypad to enter the card details, followed by the pound key."
+            )
+        elif stage is Stage.WRAP_UP and self.session.arrangement is not None:
+            stream = _words(
+                "That's all set, and you'll receive the terms in writing. Is there anything else I can help "
+                "you with?"
+            )
+        else:
+            stream = _words("Is there anything else I can help you with?")
+        async for out in stream:
+            yield out
 
     # --- Turns -------------------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ class AgentEvent(StrEnum):
     CARD_CAPTURE_ENDED = "card_capture_ended"
     GUARD_INTERVENTION = "guard_intervention"
     LEGAL_EVENT = "legal_event"  # text: the LegalEventKind heard; details: what was recorded
+    BRAIN_FALLBACK = "brain_fallback"  # text: why the model was dropped (timeout, http_500, http_429, ...)
     DISPOSITION = "disposition"  # text: the outcome
     CALL_ENDED = "call_ended"  # text: why (agent ended, transferred, websocket closed)
 

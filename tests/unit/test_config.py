@@ -104,3 +104,31 @@ def test_production_refuses_plain_http_public_url(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("ARCHER_PUBLIC_BASE_URL", "http://archer.example")
     with pytest.raises(ConfigurationError, match="https"):
         load_settings()
+
+
+def test_model_limits_default_to_a_bounded_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset, a model request times out after 8 s, is retried once, and the caller waits at most 12 s."""
+    settings = load_settings()
+    assert (settings.llm_timeout_seconds, settings.llm_max_retries, settings.llm_turn_budget_seconds) == (
+        8.0,
+        1,
+        12.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ARCHER_LLM_TIMEOUT_SECONDS", "0"),
+        ("ARCHER_LLM_TIMEOUT_SECONDS", "-1"),
+        ("ARCHER_LLM_TURN_BUDGET_SECONDS", "0"),
+        ("ARCHER_LLM_MAX_RETRIES", "-1"),
+        ("ARCHER_LLM_MAX_RETRIES", "9"),
+        ("ARCHER_LLM_TIMEOUT_SECONDS", "soon"),
+    ],
+)
+def test_model_limits_refuse_nonsense_by_name(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    """A zero, negative, huge or non-numeric model limit is a configuration error naming the setting."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings()
