@@ -198,7 +198,8 @@ class ScriptedBrain:
         session = self.session
         known = offer_id if offer_id in session.offers else None
         self.read_back_next = offer_accepted and known is not None and not session.read_back
-        self.pending = session.read_back or known or next(iter(session.offers), None)
+        reading_back = session.read_back.offer_id if session.read_back is not None else None
+        self.pending = reading_back or known or next(iter(session.offers), None)
         self.presented = [self.pending] if self.pending else []
         verification = session.verification.stage
         if session.finished:

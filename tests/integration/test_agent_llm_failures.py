@@ -198,7 +198,8 @@ PAYMENT_RULES: dict[str, Rule] = {
     "proposal": _when_user(
         "right now", Reply(tool_calls=(ToolCall("evaluate_counter_offer", {"kind": "pay_in_full"}),))
     ),
-    "read_back": _after("evaluate_counter_offer", _take_full_payment),
+    # The terms are read back and agreed (code stores them only on the caller's own yes), then the card.
+    "all_set": _after("confirm_arrangement", _take_full_payment, confirmed=True),
     "capture": _after("take_payment", Reply(text=""), started=True),
 }
 
@@ -496,7 +497,7 @@ async def test_a_card_capture_the_model_started_is_finished_by_the_scripted_brai
     runtime = llm_runtime(agent_runtime, base_url)
     customer = make_debtor(runtime, agent_database.org_id)
     card = ("4242424242424242#", "1230#", "123#")
-    lines = (HELLO, NAME, FACTORS, PAY_NOW, *(Keys(keys) for keys in card), BYE)
+    lines = (HELLO, NAME, FACTORS, PAY_NOW, AGREE, *(Keys(keys) for keys in card), BYE)
     async with serve_agent_host(runtime) as url:
         played = await play(url, agent_database, customer.id, lines)
 
@@ -543,11 +544,12 @@ async def test_an_inbound_caller_who_gave_their_name_is_not_asked_again(
     assert [last_user(body["messages"]) for body in fake.requests] == [INBOUND_NAME, INBOUND_NAME]
 
 
-WRONG_NUMBER = "no you got the wrong number there's no avery here"
+# A bare "nope": no legal event for code to end the call on, so the model's own wrong-party call decides.
+WRONG_NUMBER = "nope"
 WRONG_PARTY_RULES: dict[str, Rule] = {
     **RULES,
     "wrong_number": _when_user(
-        "wrong number", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": False}),))
+        "nope", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": False}),))
     ),
     "goodbye": _after(
         "verify_identity",
