@@ -1,14 +1,20 @@
 """The output guard's rules: what the agent may say right now, whatever produced the words.
 
 Both brains' text passes through `review_agent_text` before it is spoken. It holds back
-- anything that discloses the debt, an amount or an account detail before right-party verification;
+- anything that discloses the debt before right-party verification: debt wording, money, an account fact,
+  any number that could be a debt figure, a share of the debt;
 - account details after verification but before the mini-Miranda;
-- any amount or calendar date the negotiation engine (or the account summary) did not approve;
-- threats, impersonation of authorities and false urgency (FDCPA 806/807);
+- any figure the call did not approve — it approves figures, not phrases: every amount, percentage, fraction,
+  count of payments and date (`shared.policy.figures` finds them in digits or words) must be an account fact
+  said as a balance, or an offer's figure (only those may be said as an offer: "settle for", "a month");
+- the FDCPA 806/807 lexicon, one `GuardRule` per category (legal action, arrest, employer or family contact,
+  wage or property, credit, other threats, false urgency, false identity — an authority, or a human — and
+  abuse), where a negation governing the phrase makes it a reassurance that passes;
 - card numbers, and requests to say card data aloud (PCI: card data is keyed, never spoken).
 
-A held-back message is replaced by a safe line; the agent host records a guard intervention. Pure functions
-over an explicit context, so the rules are tested without any agent."""
+A held-back message is replaced by a safe line; the agent host records a guard intervention, and the auditor
+(`shared.policy.audit`) replays finished calls through the same rules. Pure functions over an explicit
+context, so the rules are tested without any agent."""
 
 from __future__ import annotations
 
