@@ -109,7 +109,8 @@ _COUNT_AFTER = re.compile(
 MONEY_CONTEXT = re.compile(
     r"\$|\b(?:dollars?|bucks|cents?|owe[sd]?|owing|borrow\w*|lent|loan\w*|balance|debt\w*|pay\w*|paid|"
     r"settle\w*|amount|total|credit|account|offer\w*|plan|installments?|discount\w*|off|save|saving|"
-    r"savings|waive\w*|forgive\w*|reduc\w*|charge\w*|fees?|interest|principal|bill\w*|due|overdue|arrears)\b",
+    r"savings|waive\w*|forgive\w*|reduc\w*|charge\w*|fees?|interest|principal|bill\w*|due|overdue|arrears|"
+    r"accept\w*|take|give|send|cover|even|square|knock\w*)\b",
     re.IGNORECASE,
 )
 # Where an amount is an offer's figure: only the negotiation engine's offers may supply it.
@@ -117,12 +118,13 @@ _OFFER_BEFORE = re.compile(
     r"\b(?:settle\w*|accept\w*|a\s+payment\s+of|payments?\s+of|(?:first|down|final|monthly|one[\s-]+time|"
     r"single|lump[\s-]+sum|reduced|discounted)\s+payments?|down\s+payment|lump[\s-]+sum|installments?|"
     r"offer\w*|plan|instead|resolve\w*|close\s+(?:out\s+)?(?:the|your|this)\s+account|take\s+care\s+of\s+it\s+for|"
-    r"for\s+(?:just|only))\b",
+    r"for\s+(?:just|only)|give\s+us|send\s+us|just\s+pay)\b",
     re.IGNORECASE,
 )
 _OFFER_AFTER = re.compile(
     r"^\W*(?:(?:a|per|each|every)\s+(?:month|week)|monthly|weekly|instead|as\s+(?:a|your)\s+"
-    r"(?:settlement|down\s+payment|payment)|to\s+(?:settle|resolve|close))\b",
+    r"(?:settlement|down\s+payment|payment)|to\s+(?:settle|resolve|close)|and\s+(?:we'll|we\s+will|we\s+can)\s+"
+    r"call\s+it\s+(?:even|square|done|settled))\b",
     re.IGNORECASE,
 )
 _FRACTION = re.compile(
@@ -185,6 +187,13 @@ class Figures:
 
 
 _NO_FIGURES = Figures()
+_SCALE_VALUES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_SCALE_WORDS = frozenset(_SCALE_VALUES)
+_MIXED_NUMBER = re.compile(r"(?<![\w$.,])(\d+)\s+(hundred|thousand|million)\b", re.IGNORECASE)
+
+
+def _expand_mixed(match: re.Match[str]) -> str:
+    return str(int(match.group(1)) * _SCALE_VALUES[match.group(2).lower()])
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
@@ -261,6 +270,9 @@ def find_figures(text: str) -> Figures:
         digit_count or has_number_word or has_fraction or "day" in lower or not words.isdisjoint(_ORDINALS)
     ):
         return _NO_FIGURES
+    if digit_count and not words.isdisjoint(_SCALE_WORDS):
+        text = _MIXED_NUMBER.sub(_expand_mixed, text)  # "3 hundred" → "300"
+        lower = text.lower()
     dates, blanked = _dates(text, lower, words, digit_count)
     clean = _blank(text, blanked)
     figures: list[Figure] = []

@@ -220,7 +220,8 @@ _LEXICON: tuple[tuple[GuardRule, tuple[str, ...], str, bool], ...] = (
         r"talk(?:ing)?\s+(?:to|with)|visit(?:s|ed|ing)?|let|letting|show(?:ing)?\s+up\s+at|come\s+to|"
         r"coming\s+(?:to|by)|stop(?:ping)?\s+by|discuss\w*\s+(?:this|it|your\s+\w+)\s+with|email(?:ing)?|"
         r"text(?:ing)?|writ(?:e|ing)\s+to|send\s+(?:a\s+)?letters?\s+to|get\s+in\s+touch\s+with)"
-        rf"\s+your\s+(?:\w+\s+)?{_PEOPLE}\b",
+        rf"\s+(?:(?:your|ur)\s+(?:\w+\s+)?{_PEOPLE}|(?:the\s+)?(?:employer|boss|family|relatives|neighbou?rs|"
+        r"co-?workers|wife|husband|spouse|parents))\b",
         True,
     ),
     (
@@ -353,7 +354,7 @@ _LEXICON: tuple[tuple[GuardRule, tuple[str, ...], str, bool], ...] = (
             "auto",
         ),
         rf"\b(?=[ity]){_SELF}\s+(?:(?:a|an|the)\s+)?(?:real|live|actual|genuine|human|flesh\s+and\s+blood)\s+"
-        rf"{_HUMAN_NOUN}\b|\b(?:i\s+am|i'm|im)\s+(?:(?:a|an)\s+)?(?:human(?:\s+being)?|person|real|"
+        rf"{_HUMAN_NOUN}\b|\b(?=[ity]){_SELF}\s+(?:an?\s+)?human(?:\s+being)?\b|\b(?:i\s+am|i'm|im)\s+(?:(?:a|an)\s+)?(?:human(?:\s+being)?|person|real|"
         rf"flesh\s+and\s+blood|not\s+automated)\b|"
         rf"\b(?:i\s+am|i'm|im|this\s+is|it's|it\s+is|you're|you\s+are|you're\s+not)\s+(?:definitely\s+|"
         rf"certainly\s+|really\s+|honestly\s+)?(?:not|n't)\s+(?:talking\s+to\s+|speaking\s+(?:to|with)\s+)?"
@@ -418,6 +419,7 @@ _SUBJECT = re.compile(
     r"he'll|she'll|it'll|someone|somebody)\b"
 )
 _WORD = re.compile(r"[a-z']+")
+_YOU_KNOW = re.compile(r"\byou\s+know\b")  # a filler, not the listener as a subject
 
 
 def _negated(text: str, start: int, end: int) -> bool:
@@ -434,7 +436,7 @@ def _negated(text: str, start: int, end: int) -> bool:
 def _addressed_to_listener(text: str, start: int) -> bool:
     """ "you can talk with your family first" is the customer's choice, not the agent's contact."""
     clause = _CLAUSE_BREAK.split(text[max(0, start - 80) : start].lower())[-1]
-    subjects = _SUBJECT.findall(clause)
+    subjects = _SUBJECT.findall(_YOU_KNOW.sub(" ", clause))
     return bool(subjects) and subjects[-1].startswith("you")
 
 
