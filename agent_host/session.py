@@ -22,7 +22,7 @@ from shared.models.events import CallEnded, CallStarted, CallTool, CallTranscrip
 from shared.models.payments import ArrangementPublic, Offer, PaymentOptions, PaymentPublic
 from shared.policy.card_data import CardRedaction, redact_card_data
 from shared.policy.disclosure import DisclosureKind
-from shared.policy.guard import GuardContext
+from shared.policy.guard import GuardContext, offer_approvals
 from shared.policy.heard import heard_in_full
 from shared.policy.negotiation import AccountTerms
 from shared.policy.outcome import final_outcome, prefer
@@ -150,27 +150,34 @@ class CallSession:
         )
 
     def guard_context(self) -> GuardContext:
+        """The guard's view of the call: account facts approved as balances (`approve`), the offers made on
+        the call as the only source of offer figures, counts and percentages (`remember_offer`)."""
+        offered = offer_approvals(self.offers.values())
         return GuardContext(
             # After a cease, dispute, bankruptcy, ... the debt is as unspeakable as before verification.
             verified=self.verification.verified and self.collection_stopped is None,
             disclosed=frozenset(self.disclosed),
             approved_amounts=frozenset(self.approved_amounts),
-            approved_dates=frozenset(self.approved_dates),
+            approved_dates=frozenset(self.approved_dates) | offered.dates,
             protected_terms=self.context.protected_terms,
+            offer_amounts=offered.amounts,
+            approved_percentages=offered.percentages,
+            approved_counts=offered.counts,
+            business_name=self.context.business_name,
         )
 
     def approve(self, *, amounts: Any = (), dates: Any = ()) -> None:
+        """Approve account facts (said as balances, never as an offer) and dates."""
         self.approved_amounts.update(amounts)
         self.approved_dates.update(dates)
 
     def remember_offer(self, offer: Offer) -> str:
-        """Give an offer quoted on this call an id (the same offer keeps its id) and approve its figures."""
+        """Give an offer quoted on this call an id (the same offer keeps its id); its figures are approved."""
         for offer_id, known in self.offers.items():
             if known == offer:
                 return offer_id
         offer_id = f"offer-{len(self.offers) + 1}"
-        self.offers[offer_id] = offer
-        self.approve(amounts=offer.amounts, dates=offer.dates)
+        self.offers[offer_id] = offer  # its figures become offer approvals (`guard_context`)
         return offer_id
 
     # --- What the caller said and heard ----------------------------------------------------------------

@@ -18,6 +18,21 @@ class FindingCode(StrEnum):
     CALL_AFTER_CEASE = "call_after_cease"
     NONCOMPLIANT_VOICEMAIL = "noncompliant_voicemail"
     UNVERIFIED_ACCOUNT_ACCESS = "unverified_account_access"
+    # What the output guard holds back (`shared.policy.guard.GuardRule`, same values), found in what was said:
+    UNAPPROVED_AMOUNT = "unapproved_amount"
+    UNAPPROVED_PERCENTAGE = "unapproved_percentage"
+    UNAPPROVED_COUNT = "unapproved_count"
+    UNAPPROVED_DATE = "unapproved_date"
+    THREAT = "threat"
+    LEGAL_ACTION = "legal_action"
+    ARREST = "arrest"
+    EMPLOYER_OR_FAMILY_CONTACT = "employer_or_family_contact"
+    WAGE_OR_PROPERTY = "wage_or_property"
+    CREDIT_THREAT = "credit_threat"
+    FALSE_URGENCY = "false_urgency"
+    FALSE_IDENTITY = "false_identity"
+    ABUSIVE = "abusive"
+    CARD_DATA = "card_data"
 
 
 class Finding(BaseModel):

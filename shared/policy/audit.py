@@ -8,6 +8,10 @@ the tools it used and their results, the events it recorded) and re-checks it ag
 - account details said after verification but before the mini-Miranda;
 - account data fetched before verification;
 - any offer quoted, countered or confirmed outside the negotiation policy;
+- everything the output guard would have held in what the agent said: the call is replayed in order, the
+  guard's context rebuilt as the call went (verification, disclosures, the account summary's figures, the
+  offers made), and every agent line goes through `review_agent_text` — one finding per violation, coded
+  with the guard rule (a figure nobody approved, a threat, false urgency, a claim to be human, ...);
 - card digits anywhere in the record (text, tool payloads, keypad entries during card capture);
 - an outbound call placed after a cease request;
 - a voicemail that is not a Regulation F limited-content message.
@@ -20,7 +24,8 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,7 +38,14 @@ from shared.models.findings import Finding, FindingCode
 from shared.models.payments import Offer
 from shared.policy.card_data import mentions_card_data
 from shared.policy.disclosure import DisclosureKind, limited_content_violations
-from shared.policy.guard import account_detail_findings
+from shared.policy.guard import (
+    GuardContext,
+    GuardRule,
+    GuardViolation,
+    account_detail_findings,
+    offer_approvals,
+    review_agent_text,
+)
 from shared.policy.negotiation import AccountTerms, offer_violations
 
 _CARD_DIGITS = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
@@ -109,6 +121,7 @@ def audit_call(context: AuditContext) -> list[Finding]:
         *_card_findings(transcript),
         *_access_findings(transcript),
         *_offer_findings(context, transcript),
+        *_guard_findings(context, transcript),
     ]
     if context.call.outcome is CallOutcome.VOICEMAIL:
         findings += _voicemail_findings(context, [entry for entry in transcript if _is_agent_speech(entry)])
@@ -263,3 +276,110 @@ def _voicemail_findings(context: AuditContext, agent_speech: list[TranscriptEntr
             sequence=agent_speech[0].sequence if agent_speech else None,
         )
     ]
+
+
+# Reported by their own, older checks (`_disclosure_findings`, `_card_findings`): not twice.
+_REPORTED_ELSEWHERE = {GuardRule.DISCLOSURE_BEFORE_VERIFICATION, GuardRule.DETAIL_BEFORE_MINI_MIRANDA}
+_OFFER_TOOLS = {ToolName.GET_PAYMENT_OPTIONS.value, ToolName.EVALUATE_COUNTER_OFFER.value}
+
+
+class _Replay:
+    """The guard's context as the call went: what had been established when each line was said."""
+
+    def __init__(self, context: AuditContext) -> None:
+        self.audit = context
+        self.verified = False
+        self.disclosed: set[DisclosureKind] = set()
+        self.amounts: set[Decimal] = set()
+        self.dates: set[date] = set()
+        self.offers: list[Offer] = []
+
+    def see(self, entry: TranscriptEntryPublic) -> None:
+        if entry.entry_type is TranscriptEntryType.EVENT:
+            if entry.event_type == AgentEvent.VERIFIED.value:
+                self.verified = True
+            elif entry.event_type == AgentEvent.DISCLOSURE.value and entry.text in _DISCLOSURE_KINDS:
+                self.disclosed.add(DisclosureKind(entry.text))
+        elif entry.entry_type is TranscriptEntryType.TOOL:
+            self._see_tool(entry)
+
+    def _see_tool(self, entry: TranscriptEntryPublic) -> None:
+        response = entry.tool_response or {}
+        if response.get("refused"):
+            return
+        if entry.tool_name == ToolName.GET_ACCOUNT_SUMMARY.value:
+            for key in ("balance", "past_due_amount", "minimum_payment"):
+                value = _decimal(response.get(key))
+                if value is not None and value > 0:
+                    self.amounts.add(value)
+        if entry.tool_name == ToolName.GET_PAYMENT_OPTIONS.value:
+            self.dates |= {
+                d for d in map(_date, (response.get("latest_first_payment_date"), response.get("as_of"))) if d
+            }
+        if entry.tool_name in _OFFER_TOOLS:
+            for document in _offers_in(entry):
+                try:
+                    self.offers.append(Offer.model_validate(document))
+                except ValidationError:
+                    continue  # reported by `_offer_findings`
+        if response.get("scheduled"):
+            callback = _date(response.get("date"))
+            if callback is not None:
+                self.dates.add(callback)
+
+    def guard_context(self) -> GuardContext:
+        offered = offer_approvals(self.offers)
+        return GuardContext(
+            verified=self.verified,
+            disclosed=frozenset(self.disclosed),
+            approved_amounts=frozenset(self.amounts),
+            approved_dates=frozenset(self.dates) | offered.dates,
+            protected_terms=self.audit.protected_terms,
+            offer_amounts=offered.amounts,
+            approved_percentages=offered.percentages,
+            approved_counts=offered.counts,
+            business_name=self.audit.business_name or "",
+        )
+
+
+_DISCLOSURE_KINDS = {kind.value for kind in DisclosureKind}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _guard_findings(context: AuditContext, transcript: list[TranscriptEntryPublic]) -> list[Finding]:
+    """The output guard's rules applied to what was said, line by line, in the context of the moment."""
+    replay = _Replay(context)
+    findings = []
+    for entry in transcript:
+        if not _is_agent_speech(entry):
+            replay.see(entry)
+            continue
+        text = entry.text or ""
+        verdict = review_agent_text(text, replay.guard_context())
+        findings += [
+            _guard_finding(violation, entry.sequence)
+            for violation in verdict.violations
+            if violation.rule not in _REPORTED_ELSEWHERE
+            and not (violation.rule is GuardRule.CARD_DATA and _CARD_DIGITS.search(text))
+        ]
+    return findings
+
+
+def _guard_finding(violation: GuardViolation, sequence: int) -> Finding:
+    label = violation.rule.value.replace("_", " ")
+    return Finding(
+        code=FindingCode(violation.rule.value), message=f"{label}: {violation.detail}", sequence=sequence
+    )

@@ -165,8 +165,12 @@ def extract_amounts(text: str, *, bare_separated: bool = True) -> list[Decimal]:
     """Every money amount in `text`: "$1,200.50", "150 dollars", "a hundred and fifty bucks", "twelve
     hundred dollars and fifty cents". With `bare_separated`, numbers written like money without a currency
     word ("1,200", "89.50") count too: an agent quoting them is quoting an amount."""
-    found: list[tuple[int, Decimal]] = []
-    taken: list[tuple[int, int]] = []
+    return [value for _, _, value in amount_spans(text, bare_separated=bare_separated)]
+
+
+def amount_spans(text: str, *, bare_separated: bool = True) -> list[tuple[int, int, Decimal]]:
+    """`extract_amounts` with where each amount is said: (start, end, value) in order."""
+    found: list[tuple[int, int, Decimal]] = []
     lowered = text.lower()
     spoken_money = "dollar" in lowered or "buck" in lowered
     if not spoken_money and "$" not in text and not _DIGIT.search(text):
@@ -177,23 +181,22 @@ def extract_amounts(text: str, *, bare_separated: bool = True) -> list[Decimal]:
         )
         value = _decimal(whole, fraction)
         if value is not None:
-            found.append((match.start(), value))
-            taken.append(match.span())
+            found.append((*match.span(), value))
     for match in _WORD_AMOUNT.finditer(text) if spoken_money else ():
         dollars = words_to_number(tokens(match.group(1)))
         if dollars is None:
             continue
         cents = words_to_number(tokens(match.group(3))) if match.group(3) else 0
-        found.append((match.start(), Decimal(dollars) + Decimal(cents or 0) / 100))
-        taken.append(match.span())
+        found.append((*match.span(), Decimal(dollars) + Decimal(cents or 0) / 100))
     if bare_separated:
+        taken = [(start, end) for start, end, _ in found]
         for match in _SEPARATED_NUMBER.finditer(text):
             if any(start <= match.start() < end for start, end in taken):
                 continue
             value = _decimal(match.group(1), None)
             if value is not None:
-                found.append((match.start(), value))
-    return [value.quantize(Decimal("0.01")) for _, value in sorted(found, key=lambda item: item[0])]
+                found.append((*match.span(), value))
+    return [(start, end, value.quantize(Decimal("0.01"))) for start, end, value in sorted(found)]
 
 
 def extract_numbers(text: str) -> list[Decimal]:

@@ -209,3 +209,109 @@ def test_voicemail_must_be_limited_content() -> None:
     codes = _audit(bad, call=call, **settings)
     assert FindingCode.NONCOMPLIANT_VOICEMAIL in codes
     assert FindingCode.DISCLOSURE_BEFORE_VERIFICATION in codes
+
+
+# --- The output guard's rules, replayed over what was said ---------------------------------------------------
+
+
+def _verified_call() -> Record:
+    """Verified, mini-Miranda given, account summary read (balance $1,200, past due $300, minimum $35)."""
+    return (
+        Record()
+        .event(AgentEvent.DISCLOSURE, "recording_notice")
+        .agent("Hi, this is Alex calling from Demo Bank. May I speak with Avery Ashgrove?")
+        .customer("yeah this is avery")
+        .event(AgentEvent.VERIFIED)
+        .event(AgentEvent.DISCLOSURE, "mini_miranda")
+        .agent(mini_miranda(initial_communication=True))
+        .tool(
+            ToolName.GET_ACCOUNT_SUMMARY,
+            {},
+            {"balance": "1200.00", "past_due_amount": "300.00", "minimum_payment": "35.00"},
+        )
+        .agent("The balance is $1,200.00, and $300.00 of it is past due.")
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("settle for half of what you owe", FindingCode.UNAPPROVED_PERCENTAGE),
+        ("we can settle for three hundred dollars", FindingCode.UNAPPROVED_AMOUNT),
+        ("We will call your employer.", FindingCode.EMPLOYER_OR_FAMILY_CONTACT),
+        ("if you don't pay we'll have to take this before a judge", FindingCode.LEGAL_ACTION),
+        ("This offer expires at 5 pm.", FindingCode.FALSE_URGENCY),
+        ("No, I'm a real person.", FindingCode.FALSE_IDENTITY),
+        ("you'd pay over eighteen months", FindingCode.UNAPPROVED_COUNT),
+        ("how about the fifteenth", FindingCode.UNAPPROVED_DATE),
+        ("you're a deadbeat", FindingCode.ABUSIVE),
+    ],
+)
+def test_the_auditor_reports_every_violation_it_is_shown(line: str, code: FindingCode) -> None:
+    """Each line the guard would hold is a finding on the entry that said it, coded with the guard rule."""
+    offers = payment_options(DEFAULT_NEGOTIATION_RULES, ACCOUNT, as_of=date(2026, 11, 25))
+    record = (
+        _verified_call()
+        .tool(ToolName.GET_PAYMENT_OPTIONS, {}, offers.model_dump(mode="json"))
+        .customer("i can't pay all that")
+        .agent(line)
+    )
+    findings = audit_call(
+        AuditContext(
+            call=_call(), transcript=record.entries, rules=DEFAULT_NEGOTIATION_RULES, account=ACCOUNT
+        )
+    )
+    assert code in {finding.code for finding in findings}
+    assert all(finding.sequence == record.entries[-1].sequence for finding in findings)
+
+
+def test_the_debt_in_words_before_verification_is_found() -> None:
+    """ "The thirteen thousand six hundred you borrowed" to an unverified caller is a disclosure finding."""
+    record = (
+        Record()
+        .event(AgentEvent.DISCLOSURE, "recording_notice")
+        .agent("hi um is this about the thirteen thousand six hundred you borrowed")
+    )
+    assert _audit(record) == [FindingCode.DISCLOSURE_BEFORE_VERIFICATION]
+
+
+def test_the_replay_approves_figures_only_from_when_they_were_approved() -> None:
+    """An offer figure said before the engine made the offer is a finding; said after, it is not."""
+    offers = payment_options(DEFAULT_NEGOTIATION_RULES, ACCOUNT, as_of=date(2026, 11, 25))
+    settlement = next(offer for offer in offers.offers if offer.kind.value == "settlement")
+    line = f"we can settle for ${settlement.total_amount:,.2f}"
+    early = (
+        _verified_call().agent(line).tool(ToolName.GET_PAYMENT_OPTIONS, {}, offers.model_dump(mode="json"))
+    )
+    assert FindingCode.UNAPPROVED_AMOUNT in _audit(early)
+    late = _verified_call().tool(ToolName.GET_PAYMENT_OPTIONS, {}, offers.model_dump(mode="json")).agent(line)
+    assert _audit(late) == []
+
+
+def test_a_countered_offer_approves_its_figures() -> None:
+    """An offer the engine returned for a counter-offer may be quoted, with its count of payments."""
+    offers = payment_options(DEFAULT_NEGOTIATION_RULES, ACCOUNT, as_of=date(2026, 11, 25))
+    plan = next(offer for offer in offers.offers if offer.kind.value == "payment_plan")
+    line = f"that's {plan.installments_count} monthly payments of ${plan.installment_amount:,.2f}"
+    record = _verified_call().tool(
+        ToolName.EVALUATE_COUNTER_OFFER, {}, {"decision": "counter", "offer": plan.model_dump(mode="json")}
+    )
+    assert _audit(record.agent(line)) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "we won't contact your employer",
+        "you're not going to be sued, i'm here to help",
+        "I'm an automated assistant calling on behalf of Demo Bank.",
+        "I've scheduled a call back for Friday, December 18. Thank you, and goodbye.",
+        "You can reach us at (800) 555-0100. Goodbye.",
+    ],
+)
+def test_reassurances_and_approved_lines_are_not_findings(line: str) -> None:
+    """What the guard lets through is not reported either."""
+    record = _verified_call().tool(
+        ToolName.SCHEDULE_CALLBACK, {"when": "december eighteenth"}, {"scheduled": True, "date": "2026-12-18"}
+    )
+    assert _audit(record.agent(line)) == []

@@ -27,7 +27,8 @@ VERIFIED_NO_NOTICE = GuardContext(verified=True, protected_terms=PROTECTED)
 READY = GuardContext(
     verified=True,
     disclosed=frozenset({DisclosureKind.RECORDING_NOTICE, DisclosureKind.MINI_MIRANDA}),
-    approved_amounts=frozenset({Decimal("1200.00"), Decimal("120.00"), Decimal("90.00")}),
+    approved_amounts=frozenset({Decimal("1200.00")}),
+    offer_amounts=frozenset({Decimal("1200.00"), Decimal("120.00"), Decimal("90.00")}),
     approved_dates=frozenset({date(2026, 12, 4)}),
     protected_terms=PROTECTED,
 )
@@ -88,9 +89,10 @@ def test_only_approved_amounts_and_dates() -> None:
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
-        ("If you don't pay we will take legal action.", GuardRule.THREAT),
-        ("You could be arrested.", GuardRule.THREAT),
-        ("We'll tell your employer.", GuardRule.THREAT),
+        ("If you don't pay we will take legal action.", GuardRule.LEGAL_ACTION),
+        ("You could be arrested.", GuardRule.ARREST),
+        ("We'll tell your employer.", GuardRule.EMPLOYER_OR_FAMILY_CONTACT),
+        ("Pay up or else.", GuardRule.THREAT),
         ("This is your final notice, act now.", GuardRule.FALSE_URGENCY),
         ("Please read me your card number.", GuardRule.CARD_DATA),
         ("I have 4242 4242 4242 4242 on file.", GuardRule.CARD_DATA),

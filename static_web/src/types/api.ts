@@ -62,7 +62,21 @@ export type FindingCode =
   | "card_digits_in_transcript"
   | "call_after_cease"
   | "noncompliant_voicemail"
-  | "unverified_account_access";
+  | "unverified_account_access"
+  | "unapproved_amount"
+  | "unapproved_percentage"
+  | "unapproved_count"
+  | "unapproved_date"
+  | "threat"
+  | "legal_action"
+  | "arrest"
+  | "employer_or_family_contact"
+  | "wage_or_property"
+  | "credit_threat"
+  | "false_urgency"
+  | "false_identity"
+  | "abusive"
+  | "card_data";
 export type CampaignStatus = "draft" | "scheduled" | "running" | "paused" | "completed" | "canceled";
 export type TargetStatus =
   "pending" | "waiting_window" | "dialing" | "in_call" | "done" | "blocked" | "exhausted" | "canceled";
