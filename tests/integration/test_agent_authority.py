@@ -64,7 +64,7 @@ async def converse(
 ) -> Conversation:
     """Say `lines` in order, each after the agent's turn; `("keys", "123#")` presses keys. The harness reports
     each agent turn as spoken in full, except turn `i` in `heard`, reported cut off after those words."""
-    call_id = uuid.uuid4()
+    call_id = uuid.UUID(str(metadata["call_id"])) if metadata.get("call_id") else uuid.uuid4()
     turns: list[AgentTurn] = []
     async with HarnessClient.open(url) as client:
         await client.start(call_id=str(call_id), metadata={**metadata, "call_id": str(call_id)})

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from agent_host.simulator import run_simulated_call, serve_agent_host
 from shared.db.engine import transaction
-from shared.db.tables import Payment
+from shared.db.tables import Call, Payment
 from shared.domain import CallDirection, CallOutcome, CallType
 from shared.models.calls import CallCreate
 from shared.runtime import Runtime
@@ -101,3 +101,42 @@ async def test_no_card_is_taken_when_the_recording_cannot_be_paused(
     assert len(fake.recording_updates()) == 1  # the failed pause; nothing to resume
     with transaction(runtime.sessions) as session:
         assert session.scalar(sa.select(Payment).where(Payment.call_id == call_id)) is None
+
+
+async def test_a_recording_objection_stops_the_twilio_recording_for_the_rest_of_the_call(
+    agent_runtime: Runtime, agent_database: AgentDatabase, fake: FakeTwilio
+) -> None:
+    """ "I don't consent to being recorded" stops the call's recording through the real client (Status
+    stopped) at once; a later card capture neither pauses nor resumes it, and the call goes on."""
+    from tests.integration.test_agent_authority import converse
+
+    runtime = with_twilio(agent_runtime, fake)
+    customer = make_debtor(runtime, agent_database.org_id)
+    sid = new_sid()
+    call_id = twilio_call(runtime, agent_database.org_id, customer.id, sid)
+    meta = {"call_id": str(call_id), "organization_id": str(agent_database.org_id), "brain": "scripted"}
+    async with serve_agent_host(runtime) as url:
+        talk = await converse(
+            url,
+            meta,
+            [
+                "hello",
+                "i do not consent to this call being recorded",
+                "yes this is avery",
+                "four three two one eight five zero zero four",
+                "i'll pay the whole thing right now",
+                "yes i agree",
+                ("keys", "4242424242424242#"),
+                ("keys", "1230#"),
+                ("keys", "123#"),
+            ],
+        )
+    assert len(talk.turns) > 2, [t.messages for t in talk.turns]
+    assert "stopped recording" in talk.turns[2].text
+    [stopped] = fake.recording_updates()
+    assert stopped.path.endswith(f"/Calls/{sid}/Recordings/Twilio.CURRENT.json")
+    assert stopped.form_dict == {"Status": "stopped"}
+    assert any("was approved" in m for turn in talk.turns for m in turn.messages)
+    with transaction(runtime.sessions) as session:
+        row = session.get(Call, call_id)
+        assert row is not None and row.call_metadata["recording"] == {"objection": True, "stopped": True}
