@@ -159,3 +159,19 @@ def stored_entries(runtime: Runtime, call_id: uuid.UUID) -> list[CallTranscriptE
                 .order_by(CallTranscriptEntry.sequence)
             ).all()
         )
+
+
+def llm_runtime(runtime: Runtime, base_url: str, **limits: float) -> Runtime:
+    """`runtime` with the LLM brain on the local fake model at `base_url` (and any model limits, e.g.
+    `ARCHER_LLM_TIMEOUT_SECONDS=1.0`)."""
+    import dataclasses
+
+    settings = Settings(
+        ARCHER_ENV="test",
+        ARCHER_DATABASE_URL=runtime.settings.database_url,
+        OPENAI_API_KEY="sk-test-fake",
+        OPENAI_BASE_URL=f"{base_url}/v1",
+        ARCHER_LLM_MODEL="gpt-4o-mini",
+        **limits,
+    )
+    return dataclasses.replace(runtime, settings=settings)

@@ -180,3 +180,20 @@ async def _stream(reply: Reply, model: str, request_number: int) -> AsyncIterato
         )
     yield _chunk(model, {}, "tool_calls" if reply.tool_calls else "stop")
     yield "data: [DONE]\n\n"
+
+
+def when_user(phrase: str, reply: Reply) -> Rule:
+    """A rule: `reply` when the customer's last words contain `phrase`."""
+    return lambda messages: reply if phrase in last_user(messages) else None
+
+
+def after(tool: str, reply: Reply | Rule, **match: Any) -> Rule:
+    """A rule: `reply` (or `reply(messages)`) right after tool `tool` returned a result holding `match`."""
+
+    def rule(messages: list[dict[str, Any]]) -> Reply | None:
+        result = last_tool(messages, tool)
+        if result is None or any(result.get(key) != value for key, value in match.items()):
+            return None
+        return reply(messages) if callable(reply) else reply
+
+    return rule

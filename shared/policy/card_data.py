@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shared.policy.spoken import MONTHS, MULTIPLIERS, TENS, UNITS
+
 CARD_NUMBER = "card_number"
 EXPIRY = "expiry"
 SECURITY_CODE = "security_code"
@@ -41,21 +43,7 @@ class CardRedaction:
     found: frozenset[str]
 
 
-_UNITS = {
-    "zero": 0, "oh": 0, "o": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}  # fmt: skip
-_TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
-}  # fmt: skip
-_MULTIPLIERS = {"double": 2, "triple": 3}
-_MONTHS = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
-    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9,
-    "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
-}  # fmt: skip
+_UNITS, _TENS, _MULTIPLIERS, _MONTHS = UNITS, TENS, MULTIPLIERS, MONTHS  # the words people say numbers with
 # Said between the digits of one number without ending it.
 _FILLERS = {"um", "uh", "er", "erm", "ah", "hmm", "mm", "uhh", "umm", "like", "dash"}
 _CURRENCY = {"dollar", "dollars", "bucks", "cents", "usd"}

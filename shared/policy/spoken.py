@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-_UNITS = {
+UNITS = {
     "zero": 0, "oh": 0, "o": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
 }  # fmt: skip
-_TENS = {
+TENS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
     "eighty": 80, "ninety": 90,
 }  # fmt: skip
@@ -28,7 +28,7 @@ _ORDINALS = {
     "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
     "twentieth": 20, "thirtieth": 30,
 }  # fmt: skip
-_MULTIPLIERS = {"double": 2, "triple": 3}
+MULTIPLIERS = {"double": 2, "triple": 3}
 MONTHS = {name.lower(): index for index, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): index for index, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
@@ -47,7 +47,7 @@ def tokens(text: str) -> list[str]:
 
 
 def _is_number_word(token: str) -> bool:
-    return token in _UNITS or token in _TENS or token in _SCALES
+    return token in UNITS or token in TENS or token in _SCALES
 
 
 def words_to_number(words: list[str]) -> int | None:
@@ -57,10 +57,10 @@ def words_to_number(words: list[str]) -> int | None:
     for word in words:
         if word in {"and", "a"}:
             continue
-        if word in _UNITS:
-            current += _UNITS[word]
-        elif word in _TENS:
-            current += _TENS[word]
+        if word in UNITS:
+            current += UNITS[word]
+        elif word in TENS:
+            current += TENS[word]
         elif word == "hundred":
             current = (current or 1) * 100
         elif word in {"thousand", "million"}:
@@ -91,7 +91,7 @@ def digit_groups(text: str) -> list[str]:
                 runs.append(run)
             runs.append([plain])
             run = []
-        elif numeric or word in _UNITS or word in _TENS or word in _SCALES or word in _MULTIPLIERS:
+        elif numeric or word in UNITS or word in TENS or word in _SCALES or word in MULTIPLIERS:
             run.append(plain if numeric else word)
         elif word == "and" and any(item in _SCALES for item in run):
             run.append(word)
@@ -106,7 +106,7 @@ def digit_groups(text: str) -> list[str]:
 
 
 def _run_digits(run: list[str]) -> str:
-    while run and run[-1] in {"and", *_MULTIPLIERS}:
+    while run and run[-1] in {"and", *MULTIPLIERS}:
         run = run[:-1]
     if any(word in _SCALES for word in run) and not any(word.isdigit() for word in run):
         value = words_to_number(run)
@@ -118,17 +118,17 @@ def _run_digits(run: list[str]) -> str:
         word = run[index]
         if word.isdigit():
             digits.append(word)
-        elif word in _MULTIPLIERS:
-            multiplier = _MULTIPLIERS[word]
-        elif word in _TENS:
+        elif word in MULTIPLIERS:
+            multiplier = MULTIPLIERS[word]
+        elif word in TENS:
             following = run[index + 1] if index + 1 < len(run) else ""
-            if following in _UNITS and 0 < _UNITS[following] < 10:
-                digits.append(str(_TENS[word] + _UNITS[following]))
+            if following in UNITS and 0 < UNITS[following] < 10:
+                digits.append(str(TENS[word] + UNITS[following]))
                 index += 1
             else:
-                digits.append(str(_TENS[word]))
-        elif word in _UNITS:
-            digits.append(str(_UNITS[word]) * multiplier)
+                digits.append(str(TENS[word]))
+        elif word in UNITS:
+            digits.append(str(UNITS[word]) * multiplier)
             multiplier = 1
         index += 1
     return "".join(digits)
@@ -314,8 +314,8 @@ def _ordinal_day(words: list[str], index: int) -> int | None:
         return int(match.group(1))
     if word in _ORDINALS:
         return _ORDINALS[word]
-    if word in _TENS and index + 1 < len(words) and words[index + 1] in _ORDINALS:
-        return _TENS[word] + _ORDINALS[words[index + 1]]
+    if word in TENS and index + 1 < len(words) and words[index + 1] in _ORDINALS:
+        return TENS[word] + _ORDINALS[words[index + 1]]
     return None
 
 

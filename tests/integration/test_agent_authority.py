@@ -17,13 +17,27 @@ import sqlalchemy as sa
 
 from agent_host.simulator import serve_agent_host
 from agent_host.simulator.client import AgentTurn, HarnessClient
-from shared.config import Settings
 from shared.db.engine import transaction
 from shared.db.tables import Call, Payment, PaymentArrangement
 from shared.domain import TranscriptEntryType
 from shared.runtime import Runtime
-from tests.agent_support import AgentDatabase, agent_database, agent_runtime, make_debtor, stored_entries
-from tests.fake_openai import FakeOpenAI, Reply, ToolCall, last_tool, last_user, tool_results
+from tests.agent_support import (
+    AgentDatabase,
+    agent_database,
+    agent_runtime,
+    llm_runtime,
+    make_debtor,
+    stored_entries,
+)
+from tests.fake_openai import (
+    FakeOpenAI,
+    Reply,
+    ToolCall,
+    after,
+    last_user,
+    tool_results,
+    when_user,
+)
 from tests.servers import serve_in_thread
 
 __all__ = ["agent_database", "agent_runtime"]
@@ -134,34 +148,20 @@ async def test_a_yes_over_an_interrupted_read_back_is_not_consent(
 # --- The LLM brain against a misbehaving model ---------------------------------------------------------------
 
 
-def _user_says(phrase: str, reply: Reply) -> Any:
-    return lambda messages: reply if phrase in last_user(messages) else None
-
-
-def _after(tool: str, reply: Any, **match: Any) -> Any:
-    def rule(messages: list[dict[str, Any]]) -> Reply | None:
-        result = last_tool(messages, tool)
-        if result is None or any(result.get(key) != value for key, value in match.items()):
-            return None
-        return reply(messages) if callable(reply) else reply
-
-    return rule
-
-
 def _offer_id(messages: list[dict[str, Any]]) -> str:
     offers = tool_results(messages, "get_payment_options")[-1]["offers"]
     return str(next(offer["id"] for offer in offers if offer["kind"] == "payment_plan"))
 
 
 OPENING = [
-    _user_says(
+    when_user(
         "hello", Reply(text="Hi, this is Alex calling from Demo Bank. May I speak with Avery Ashgrove?")
     ),
 ]
 # A model that believes whatever it is told — and tells the tools the customer's true digits.
 INVENTED_VERIFICATION = [
     *OPENING,
-    _user_says(
+    when_user(
         "zero",
         Reply(
             tool_calls=(
@@ -172,7 +172,7 @@ INVENTED_VERIFICATION = [
             )
         ),
     ),
-    _user_says(
+    when_user(
         "his numbers",
         Reply(
             tool_calls=(
@@ -183,23 +183,23 @@ INVENTED_VERIFICATION = [
             )
         ),
     ),
-    _after(
+    after(
         "verify_identity",
         Reply(tool_calls=(ToolCall("get_account_summary", {}),)),
     ),
-    _after("get_account_summary", Reply(text="Your balance is $1,200.00 on the account ending in 4321.")),
-    _user_says("speaking", Reply(text="Thanks. Your last four and ZIP code, please?")),
+    after("get_account_summary", Reply(text="Your balance is $1,200.00 on the account ending in 4321.")),
+    when_user("speaking", Reply(text="Thanks. Your last four and ZIP code, please?")),
 ]
 
 # A model that negotiates properly up to the read-back, then invents the customer's consent.
 NEGOTIATE = [
     *OPENING,
-    _user_says("speaking", Reply(text="Thank you. Please tell me the last four digits and your ZIP code.")),
-    _user_says(
+    when_user("speaking", Reply(text="Thank you. Please tell me the last four digits and your ZIP code.")),
+    when_user(
         "eight five",
         Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True}),)),
     ),
-    _after(
+    after(
         "verify_identity",
         Reply(
             tool_calls=(
@@ -209,7 +209,7 @@ NEGOTIATE = [
         ),
         outcome="verified",
     ),
-    _after("get_payment_options", Reply(text="We can set up a monthly plan. Would that work for you?")),
+    after("get_payment_options", Reply(text="We can set up a monthly plan. Would that work for you?")),
 ]
 
 
@@ -247,7 +247,7 @@ OVERCHARGE = [
         if "plan" in last_user(messages)
         else None
     ),
-    _after("confirm_arrangement", Reply(text=""), read_back=True),
+    after("confirm_arrangement", Reply(text=""), read_back=True),
     lambda messages: (
         Reply(
             tool_calls=(
@@ -257,12 +257,12 @@ OVERCHARGE = [
         if "agree" in last_user(messages)
         else None
     ),
-    _after(
+    after(
         "confirm_arrangement",
         Reply(tool_calls=(ToolCall("take_payment", {"amount": "1200.00"}),)),
         confirmed=True,
     ),
-    _after("take_payment", Reply(text=""), started=True),
+    after("take_payment", Reply(text=""), started=True),
 ]
 
 
@@ -271,17 +271,6 @@ def fake_llm(request: pytest.FixtureRequest) -> Iterator[tuple[FakeOpenAI, str]]
     fake = FakeOpenAI(rules=list(request.param))
     with serve_in_thread(fake.app()) as url:
         yield fake, url
-
-
-def _llm(runtime: Runtime, base_url: str) -> Runtime:
-    settings = Settings(
-        ARCHER_ENV="test",
-        ARCHER_DATABASE_URL=runtime.settings.database_url,
-        OPENAI_API_KEY="sk-test-fake",
-        OPENAI_BASE_URL=f"{base_url}/v1",
-        ARCHER_LLM_MODEL="gpt-4o-mini",
-    )
-    return dataclasses.replace(runtime, settings=settings)
 
 
 def _meta(database: AgentDatabase, customer_id: uuid.UUID) -> dict[str, Any]:
@@ -316,7 +305,7 @@ async def test_a_model_cannot_verify_a_caller_the_customer_s_words_do_not(
     """The model hands verify_identity the true last 4 and ZIP; code checks what the caller said: wrong
     digits use a try, a spouse is not the customer, and the balance never reaches the line."""
     _fake, base_url = fake_llm
-    runtime = _llm(agent_runtime, base_url)
+    runtime = llm_runtime(agent_runtime, base_url)
     customer = make_debtor(runtime, agent_database.org_id)
     async with serve_agent_host(runtime) as url:
         talk = await converse(url, _meta(agent_database, customer.id), lines)
@@ -343,7 +332,7 @@ async def test_a_model_cannot_invent_the_customer_s_consent(
     """Read-back and "customer_agreed" in one response stores nothing (no answer yet); a later "agreed"
     after a no, a hedge or a counter-offer stores nothing either."""
     _fake, base_url = fake_llm
-    runtime = _llm(agent_runtime, base_url)
+    runtime = llm_runtime(agent_runtime, base_url)
     customer = make_debtor(runtime, agent_database.org_id)
     async with serve_agent_host(runtime) as url:
         talk = await converse(
@@ -370,7 +359,7 @@ async def test_take_payment_charges_only_the_installment_due_and_says_it_first(
     """The model asks to charge the whole balance against a payment plan: the amount due now under the plan
     is said before the keypad prompt, charged, and marked paid in the plan's schedule."""
     fake, base_url = fake_llm
-    runtime = _llm(agent_runtime, base_url)
+    runtime = llm_runtime(agent_runtime, base_url)
     customer = make_debtor(runtime, agent_database.org_id)
     async with serve_agent_host(runtime) as url:
         talk = await converse(

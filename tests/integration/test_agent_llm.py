@@ -14,30 +14,30 @@ import sqlalchemy as sa
 
 from agent_host.simulator import run_simulated_call, serve_agent_host
 from agent_host.simulator.personas import Action, Persona, Say
-from shared.config import Settings
 from shared.db.engine import transaction
 from shared.db.tables import Call, PaymentArrangement
 from shared.domain import CallOutcome, Speaker, TranscriptEntryType
 from shared.runtime import Runtime
-from tests.agent_support import AgentDatabase, agent_database, agent_runtime, make_debtor, stored_entries
-from tests.fake_openai import FakeOpenAI, Reply, ToolCall, last_tool, last_user, tool_results
+from tests.agent_support import (
+    AgentDatabase,
+    agent_database,
+    agent_runtime,
+    llm_runtime,
+    make_debtor,
+    stored_entries,
+)
+from tests.fake_openai import (
+    FakeOpenAI,
+    Reply,
+    ToolCall,
+    after,
+    last_user,
+    tool_results,
+    when_user,
+)
 from tests.servers import serve_in_thread
 
 __all__ = ["agent_database", "agent_runtime"]
-
-
-def _when_user(phrase: str, reply: Reply) -> Any:
-    return lambda messages: reply if phrase in last_user(messages) else None
-
-
-def _after(tool: str, reply: Any, **match: Any) -> Any:
-    def rule(messages: list[dict[str, Any]]) -> Reply | None:
-        result = last_tool(messages, tool)
-        if result is None or any(result.get(key) != value for key, value in match.items()):
-            return None
-        return reply(messages) if callable(reply) else reply
-
-    return rule
 
 
 def _quote_options(messages: list[dict[str, Any]]) -> Reply:
@@ -65,21 +65,21 @@ def _agree(messages: list[dict[str, Any]]) -> Reply | None:
 
 
 PROMISE_SCRIPT = [
-    _when_user("Hello?", Reply(tool_calls=(ToolCall("give_disclosures", {"kind": "recording_notice"}),))),
-    _after(
+    when_user("Hello?", Reply(tool_calls=(ToolCall("give_disclosures", {"kind": "recording_notice"}),))),
+    after(
         "give_disclosures",
         Reply(text="Hi, this is Alex calling from Demo Bank. May I speak with Avery Ashgrove?"),
         kind="recording_notice",
     ),
-    _when_user("speaking", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True}),))),
-    _after(
+    when_user("speaking", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True}),))),
+    after(
         "verify_identity",
         Reply(
             text="Thank you. Please tell me the last four digits of your account number and your ZIP code."
         ),
         outcome="name_confirmed",
     ),
-    _when_user(
+    when_user(
         "ZIP",
         Reply(
             tool_calls=(
@@ -90,7 +90,7 @@ PROMISE_SCRIPT = [
             )
         ),
     ),
-    _after(
+    after(
         "verify_identity",
         Reply(
             tool_calls=(
@@ -101,8 +101,8 @@ PROMISE_SCRIPT = [
         ),
         outcome="verified",
     ),
-    _after("get_payment_options", _quote_options),
-    _when_user(
+    after("get_payment_options", _quote_options),
+    when_user(
         "Friday",
         Reply(
             tool_calls=(
@@ -110,29 +110,29 @@ PROMISE_SCRIPT = [
             )
         ),
     ),
-    _after("evaluate_counter_offer", _confirm_counter),
-    _after("confirm_arrangement", Reply(text=""), read_back=True),
+    after("evaluate_counter_offer", _confirm_counter),
+    after("confirm_arrangement", Reply(text=""), read_back=True),
     _agree,
-    _after(
+    after(
         "confirm_arrangement",
         Reply(text="Thank you, that's all set. Is there anything else I can help you with?"),
         confirmed=True,
     ),
-    _when_user(
+    when_user(
         "bye", Reply(text="Thank you, goodbye.", tool_calls=(ToolCall("end_call", {"reason": "done"}),))
     ),
 ]
 
 LEAK_SCRIPT = [
-    _when_user(
+    when_user(
         "Hello?",
         Reply(
             text="Hi Avery, this is Alex from Demo Bank. You owe $1,200.00 on your credit card account ending in 4321. Can you pay today?"
         ),
     ),
-    _when_user("who is calling", Reply(text="This is Alex from Demo Bank.")),
-    _when_user("wrong number", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": False}),))),
-    _after(
+    when_user("who is calling", Reply(text="This is Alex from Demo Bank.")),
+    when_user("wrong number", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": False}),))),
+    after(
         "verify_identity",
         Reply(
             text="I'm sorry to have bothered you. Goodbye.",
@@ -181,17 +181,6 @@ def fake_llm(request: pytest.FixtureRequest) -> Iterator[tuple[FakeOpenAI, str]]
         yield fake, url
 
 
-def _llm_runtime(runtime: Runtime, base_url: str) -> Runtime:
-    settings = Settings(
-        ARCHER_ENV="test",
-        ARCHER_DATABASE_URL=runtime.settings.database_url,
-        OPENAI_API_KEY="sk-test-fake",
-        OPENAI_BASE_URL=f"{base_url}/v1",
-        ARCHER_LLM_MODEL="gpt-4o-mini",
-    )
-    return dataclasses.replace(runtime, settings=settings)
-
-
 @pytest.mark.parametrize("fake_llm", [PROMISE_SCRIPT], indirect=True)
 async def test_the_llm_brain_verifies_quotes_the_engine_and_records_a_promise(
     fake_llm: tuple[FakeOpenAI, str], agent_runtime: Runtime, agent_database: AgentDatabase
@@ -199,7 +188,7 @@ async def test_the_llm_brain_verifies_quotes_the_engine_and_records_a_promise(
     """Verification, the mini-Miranda and the engine's offers come from tools; the promise is stored once;
     the auditor finds nothing; the model saw no account fact before verification and no card data."""
     fake, base_url = fake_llm
-    runtime = _llm_runtime(agent_runtime, base_url)
+    runtime = llm_runtime(agent_runtime, base_url)
     customer = make_debtor(runtime, agent_database.org_id)
     async with serve_agent_host(runtime) as url:
         result = await run_simulated_call(
@@ -248,7 +237,7 @@ async def test_the_guard_stops_a_model_that_leaks_the_balance_before_verificatio
     """The model blurts out the debt to whoever answered: the guard holds it back, says a safe line,
     records a guard intervention, and tells the model why; nothing about the debt reaches the wire."""
     fake, base_url = fake_llm
-    runtime = _llm_runtime(agent_runtime, base_url)
+    runtime = llm_runtime(agent_runtime, base_url)
     customer = make_debtor(runtime, agent_database.org_id)
     async with serve_agent_host(runtime) as url:
         result = await run_simulated_call(
@@ -296,16 +285,16 @@ def _after_payment(messages: list[dict[str, Any]]) -> Reply | None:
 
 PAYMENT_SCRIPT = [
     *PROMISE_SCRIPT[:7],
-    _when_user(
+    when_user(
         "full balance now", Reply(tool_calls=(ToolCall("evaluate_counter_offer", {"kind": "pay_in_full"}),))
     ),
-    _after("evaluate_counter_offer", _confirm_counter),
-    _after("confirm_arrangement", Reply(text=""), read_back=True),
+    after("evaluate_counter_offer", _confirm_counter),
+    after("confirm_arrangement", Reply(text=""), read_back=True),
     _agree,
-    _after("confirm_arrangement", _take_full_payment, confirmed=True),
-    _after("take_payment", Reply(text=""), started=True),
+    after("confirm_arrangement", _take_full_payment, confirmed=True),
+    after("take_payment", Reply(text=""), started=True),
     _after_payment,
-    _when_user(
+    when_user(
         "bye", Reply(text="Thank you, goodbye.", tool_calls=(ToolCall("end_call", {"reason": "paid"}),))
     ),
 ]
@@ -318,7 +307,7 @@ async def test_the_llm_brain_takes_a_card_payment_by_keypad(
     """The model starts take_payment; the card is keyed and charged by the tools, out of the model's sight
     (no digit reaches it); the model learns only the result."""
     fake, base_url = fake_llm
-    runtime = _llm_runtime(agent_runtime, base_url)
+    runtime = llm_runtime(agent_runtime, base_url)
     customer = make_debtor(runtime, agent_database.org_id)
     async with serve_agent_host(runtime) as url:
         result = await run_simulated_call(

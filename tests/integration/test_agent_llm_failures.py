@@ -8,7 +8,6 @@ harness received looks like an error."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import re
@@ -26,23 +25,24 @@ from agent_host.simulator import HarnessClient, serve_agent_host
 from agent_host.simulator.client import AgentTurn
 from agent_host.simulator.personas import Keys
 from shared import telemetry as tm
-from shared.config import Settings
 from shared.db.engine import transaction
 from shared.db.tables import Call, PaymentArrangement
 from shared.domain import CallOutcome, TranscriptEntryType
 from shared.models.agent import AgentEvent
 from shared.runtime import Runtime
 from tests.agent_support import AgentDatabase, agent_database, agent_runtime, make_debtor, stored_entries
+from tests.agent_support import llm_runtime as with_llm
 from tests.fake_openai import (
     HANG,
     FakeOpenAI,
     Reply,
     Rule,
     ToolCall,
+    after,
     http_error,
-    last_tool,
     last_user,
     tool_results,
+    when_user,
 )
 from tests.servers import serve_in_thread
 from tests.telemetry_capture import TelemetryCapture
@@ -51,20 +51,6 @@ __all__ = ["agent_database", "agent_runtime"]
 
 
 # --- The model's script (a well-behaved model) ----------------------------------------------------------
-
-
-def _when_user(phrase: str, reply: Reply) -> Rule:
-    return lambda messages: reply if phrase in last_user(messages) else None
-
-
-def _after(tool: str, reply: Any, **match: Any) -> Rule:
-    def rule(messages: list[dict[str, Any]]) -> Reply | None:
-        result = last_tool(messages, tool)
-        if result is None or any(result.get(key) != value for key, value in match.items()):
-            return None
-        return reply(messages) if callable(reply) else reply
-
-    return rule
 
 
 def _quote_options(messages: list[dict[str, Any]]) -> Reply:
@@ -100,28 +86,28 @@ BYE = "no that's it thanks bye"
 LINES = (HELLO, NAME, FACTORS, PROPOSAL, AGREE, BYE)
 
 RULES: dict[str, Rule] = {
-    "hello": _when_user(
+    "hello": when_user(
         HELLO, Reply(tool_calls=(ToolCall("give_disclosures", {"kind": "recording_notice"}),))
     ),
-    "greeting": _after(
+    "greeting": after(
         "give_disclosures",
         Reply(text="Hi, this is Alex calling from Demo Bank. May I speak with Avery Ashgrove?"),
         kind="recording_notice",
     ),
-    "name": _when_user(
+    "name": when_user(
         "this is avery", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True}),))
     ),
-    "inbound_name": _when_user(
+    "inbound_name": when_user(
         "avery ashgrove", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": True}),))
     ),
-    "ask_factors": _after(
+    "ask_factors": after(
         "verify_identity",
         Reply(
             text="Thank you. Please tell me the last four digits of your account number and your ZIP code."
         ),
         outcome="name_confirmed",
     ),
-    "factors": _when_user(
+    "factors": when_user(
         "four three two one",
         Reply(
             tool_calls=(
@@ -132,7 +118,7 @@ RULES: dict[str, Rule] = {
             )
         ),
     ),
-    "verified": _after(
+    "verified": after(
         "verify_identity",
         Reply(
             tool_calls=(
@@ -143,8 +129,8 @@ RULES: dict[str, Rule] = {
         ),
         outcome="verified",
     ),
-    "quote": _after("get_payment_options", _quote_options),
-    "proposal": _when_user(
+    "quote": after("get_payment_options", _quote_options),
+    "proposal": when_user(
         "whole thing",
         Reply(
             tool_calls=(
@@ -152,15 +138,15 @@ RULES: dict[str, Rule] = {
             )
         ),
     ),
-    "read_back": _after("evaluate_counter_offer", _read_back_counter),
-    "after_read_back": _after("confirm_arrangement", Reply(text=""), read_back=True),
+    "read_back": after("evaluate_counter_offer", _read_back_counter),
+    "after_read_back": after("confirm_arrangement", Reply(text=""), read_back=True),
     "agree": _agree,
-    "all_set": _after(
+    "all_set": after(
         "confirm_arrangement",
         Reply(text="Thank you, that's all set. Is there anything else I can help you with?"),
         confirmed=True,
     ),
-    "bye": _when_user(
+    "bye": when_user(
         "bye", Reply(text="Thank you, goodbye.", tool_calls=(ToolCall("end_call", {"reason": "done"}),))
     ),
 }
@@ -195,12 +181,12 @@ PAY_NOW = "uh i wanna pay the whole thing right now with my card"
 # The customer pays by card at once: the model starts the keypad capture.
 PAYMENT_RULES: dict[str, Rule] = {
     **RULES,
-    "proposal": _when_user(
+    "proposal": when_user(
         "right now", Reply(tool_calls=(ToolCall("evaluate_counter_offer", {"kind": "pay_in_full"}),))
     ),
     # The terms are read back and agreed (code stores them only on the caller's own yes), then the card.
-    "all_set": _after("confirm_arrangement", _take_full_payment, confirmed=True),
-    "capture": _after("take_payment", Reply(text=""), started=True),
+    "all_set": after("confirm_arrangement", _take_full_payment, confirmed=True),
+    "capture": after("take_payment", Reply(text=""), started=True),
 }
 
 
@@ -328,17 +314,13 @@ def fake_llm(request: pytest.FixtureRequest) -> Iterator[tuple[FakeOpenAI, str]]
 
 def llm_runtime(runtime: Runtime, base_url: str) -> Runtime:
     """Small limits so a failure shows in a second: the behaviour is asserted, never the clock."""
-    settings = Settings(
-        ARCHER_ENV="test",
-        ARCHER_DATABASE_URL=runtime.settings.database_url,
-        OPENAI_API_KEY="sk-test-fake",
-        OPENAI_BASE_URL=f"{base_url}/v1",
-        ARCHER_LLM_MODEL="gpt-4o-mini",
+    return with_llm(
+        runtime,
+        base_url,
         ARCHER_LLM_TIMEOUT_SECONDS=1.0,
         ARCHER_LLM_TURN_BUDGET_SECONDS=2.0,
         ARCHER_LLM_MAX_RETRIES=1,
     )
-    return dataclasses.replace(runtime, settings=settings)
 
 
 # --- The failures ---------------------------------------------------------------------------------------
@@ -548,10 +530,10 @@ async def test_an_inbound_caller_who_gave_their_name_is_not_asked_again(
 WRONG_NUMBER = "nope"
 WRONG_PARTY_RULES: dict[str, Rule] = {
     **RULES,
-    "wrong_number": _when_user(
+    "wrong_number": when_user(
         "nope", Reply(tool_calls=(ToolCall("verify_identity", {"name_confirmed": False}),))
     ),
-    "goodbye": _after(
+    "goodbye": after(
         "verify_identity",
         Reply(
             text="Sorry to have bothered you.", tool_calls=(ToolCall("end_call", {"reason": "wrong party"}),)

@@ -17,7 +17,6 @@ import pytest
 import sqlalchemy as sa
 
 from agent_host.simulator import serve_agent_host
-from shared.config import Settings
 from shared.db.engine import transaction
 from shared.db.tables import Call, CampaignTarget, ContactPreference, Customer
 from shared.models.audit import Actor
@@ -25,7 +24,7 @@ from shared.models.campaigns import CampaignCreate, TacticShare
 from shared.policy import compliance as c
 from shared.runtime import Runtime
 from shared.services import campaigns
-from tests.agent_support import AgentDatabase, agent_database, agent_runtime, make_debtor
+from tests.agent_support import AgentDatabase, agent_database, agent_runtime, llm_runtime, make_debtor
 from tests.fake_openai import FakeOpenAI, Reply, ToolCall, last_tool, last_user
 from tests.integration.test_agent_authority import converse
 from tests.servers import serve_in_thread
@@ -147,16 +146,7 @@ def fake_model() -> Iterator[tuple[FakeOpenAI, str]]:
 
 
 def _with_brain(runtime: Runtime, brain: str, base_url: str) -> Runtime:
-    if brain == "scripted":
-        return runtime
-    settings = Settings(
-        ARCHER_ENV="test",
-        ARCHER_DATABASE_URL=runtime.settings.database_url,
-        OPENAI_API_KEY="sk-test-fake",
-        OPENAI_BASE_URL=f"{base_url}/v1",
-        ARCHER_LLM_MODEL="gpt-4o-mini",
-    )
-    return dataclasses.replace(runtime, settings=settings)
+    return runtime if brain == "scripted" else llm_runtime(runtime, base_url)
 
 
 @pytest.mark.parametrize("brain", ["scripted", "llm"])
