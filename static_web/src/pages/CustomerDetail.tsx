@@ -8,7 +8,12 @@ import { Badge, Button, EmptyState, OutcomeBadge, PageHeader, Panel, QueryState,
 import { dateTime, duration, humanize, money } from "../lib/format";
 import type { CallPublic, ComplianceCheck, ContactPreferencePublic, CustomerDetail as CustomerDetailModel, Page, PreferenceKind } from "../types";
 
-const KINDS: PreferenceKind[] = ["cease_contact", "dispute", "attorney", "inconvenient_time", "phone_consent"];
+const KINDS: PreferenceKind[] = [
+  "cease_contact", "dispute", "validation_request", "attorney", "bankruptcy", "deceased", "inconvenient_time",
+  "phone_consent", "do_not_call_number",
+];
+/** Kinds that concern one number of the customer's rather than the customer. */
+const NUMBER_KINDS: PreferenceKind[] = ["phone_consent", "do_not_call_number"];
 
 export default function CustomerDetail() {
   const { customerId = "" } = useParams();
@@ -218,8 +223,15 @@ function AddPreference({ customerId, phones }: { customerId: string; phones: str
     mutationFn: () =>
       api.post(`/customers/${customerId}/contact-preferences`, {
         kind,
-        phone_number: kind === "phone_consent" ? phone : undefined,
-        details: kind === "phone_consent" ? { status: consent, note: note || undefined } : note ? { note } : {},
+        phone_number: NUMBER_KINDS.includes(kind) ? phone : undefined,
+        details:
+          kind === "phone_consent"
+            ? { status: consent, note: note || undefined }
+            : kind === "do_not_call_number"
+              ? { reason: "operator", note: note || undefined }
+              : note
+                ? { note }
+                : {},
         source: "admin_ui",
       }),
     onSuccess: () => {
@@ -241,6 +253,13 @@ function AddPreference({ customerId, phones }: { customerId: string; phones: str
           {KINDS.map((k) => <option key={k} value={k}>{humanize(k)}</option>)}
         </select>
       </Field>
+      {kind === "do_not_call_number" && (
+        <Field label="Number never to dial" htmlFor="pref-blocked-phone" error={errors.of("phone_number")}>
+          <select id="pref-blocked-phone" className="input" value={phone} onChange={(e) => setPhone(e.target.value)} {...invalid("pref-blocked-phone", errors.of("phone_number"))}>
+            {phones.map((p) => <option key={p}>{p}</option>)}
+          </select>
+        </Field>
+      )}
       {kind === "phone_consent" && (
         <div className="grid grid-cols-2 gap-2">
           <Field label="Number" htmlFor="pref-phone" error={errors.of("phone_number")}>
