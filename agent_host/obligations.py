@@ -161,7 +161,8 @@ class Obligations:
             session.record_event(AgentEvent.LEGAL_EVENT, kind.value, {"asked": missing})
             return Turn(say=[obligation.ask], run_brain=False)
         await self._record(event, obligation)
-        if kind in OUTCOMES:
+        if kind in OUTCOMES and (kind is not _K.INCONVENIENT_TIME or event.details.get("now")):
+            # Times stated for later are recorded and the call goes on: how it ends is its outcome.
             session.set_outcome(OUTCOMES[kind])
         if kind is _K.RECORDING_OBJECTION:
             await self.tools.stop_recording()
