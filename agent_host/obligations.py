@@ -67,6 +67,7 @@ _FROM_ANYONE = frozenset(
         _K.RECORDING_OBJECTION,
         _K.AI_QUESTION,
         _K.HUMAN_REQUEST,
+        _K.CALLBACK_REQUEST,  # "call me back tomorrow": a time to call this number, nothing about a debt
     }
 )
 # Answered by code in full; the agent then repeats the question it had asked.

@@ -539,6 +539,7 @@ _CALLBACK = _rx(
     r"\b(?:call|try) (?:again )?(?:later|tomorrow|next week|next month|another time|some other time)\b",
     r"\bget back to (?:me|you) (?:later|tomorrow|next)\b",
 )
+_LATER_TODAY = re.compile(r"\b(?:tonight|this (?:afternoon|evening)|later (?:today|on today))\b")
 _TIME_OF_DAY = re.compile(r"\b(morning|afternoon|evening|tonight|night|lunch ?time|noon)\b")
 _AT_CLOCK = re.compile(r"\b(?:at|around|after|about) " + _clock_rx("t"))
 
@@ -796,6 +797,8 @@ def _callback_details(text: str, today: date) -> dict[str, Any]:
     match = _CALLBACK.search(text)
     tail = text[match.start() :] if match else text
     when = parse_date(re.sub(r"\b(?:right )?now\b", " ", tail), today)
+    if when is None and _LATER_TODAY.search(tail):
+        when = today  # "call back later tonight", "this afternoon"
     if when is not None:
         details["date"] = when.isoformat()
     clock = _AT_CLOCK.search(tail)

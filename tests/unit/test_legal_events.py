@@ -505,6 +505,11 @@ def test_every_period_is_readable_by_the_compliance_engine(said: str) -> None:
         ("um can you call me back monday at three", {"date": "2026-12-07", "time_of_day": "15:00"}),
         ("i can't talk now call me back on the fifteenth", {"date": "2026-12-15"}),
         ("call me back in the evening", {"time_of_day": "evening"}),
+        (
+            "yeah this is avery but i'm cooking can you call back later tonight",
+            {"date": "2026-12-02", "time_of_day": "evening"},
+        ),
+        ("uh can you try me this afternoon", {"date": "2026-12-02", "time_of_day": "afternoon"}),
     ],
 )
 def test_callback_details(said: str, expected: dict[str, Any]) -> None:
