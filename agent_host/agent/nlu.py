@@ -35,6 +35,7 @@ class Intent(StrEnum):
     QUESTION_WHO = "question_who"
     DONE = "done"
     UNSURE = "unsure"
+    TIME_NOTED = "time_noted"  # times not to call, already acknowledged by code (`agent_host.obligations`)
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
@@ -244,6 +245,7 @@ _LEGAL_INTENTS = {
     LegalEventKind.CEASE_CHANNEL: Intent.STOP_CALLING,
     LegalEventKind.ATTORNEY: Intent.ATTORNEY,
     LegalEventKind.HUMAN_REQUEST: Intent.HUMAN,
+    LegalEventKind.INCONVENIENT_TIME: Intent.TIME_NOTED,
 }
 
 _YES = _rx(

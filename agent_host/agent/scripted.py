@@ -553,7 +553,13 @@ class ScriptedBrain:
             (lambda r: r.has(Intent.YES) and self.pending is not None, self._accept),
             (lambda r: r.when is not None and self.pending is not None and not declines(r), self._redate),
             (lambda r: r.has(Intent.REFUSE, Intent.NO, Intent.DONE), self._declined),
+            (lambda r: r.has(Intent.TIME_NOTED) and self.pending is not None, self._ask_again),
         )
+
+    async def _ask_again(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        """Times not to call, and nothing else: code has just said they are noted, so the offer is asked
+        about again without claiming the customer was not understood."""
+        yield _say(f"{self._describe_pending()} {self.voice.ask()}")
 
     async def _dispute(self, r: Reading) -> AsyncIterator[OutputEvent]:
         yield _say("I understand.")

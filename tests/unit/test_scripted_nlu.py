@@ -68,3 +68,17 @@ def test_a_yes_at_the_end_of_a_run_on_sentence_is_a_yes(said: str) -> None:
 def test_a_no_is_not_read_as_yes(said: str) -> None:
     """Turning the offer down is never an acceptance."""
     assert not read(said, TODAY).has(Intent.YES)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "i work nights so don't ever call me before noon okay",
+        "and never call me on sundays that's my family day",
+        "oh and don't call me after eight pm",
+    ],
+)
+def test_times_not_to_call_are_noted_not_a_cease(said: str) -> None:
+    """A standing time not to call reads as a noted time (code acknowledges it), never as a cease."""
+    reading = read(said, TODAY)
+    assert reading.has(Intent.TIME_NOTED) and not reading.has(Intent.STOP_CALLING)
