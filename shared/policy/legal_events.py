@@ -419,18 +419,27 @@ _WRONG_NUMBER_HEDGE = re.compile(
     r"\b(?:i )?thought (?:this|it|you) (?:was|were|is) (?:a |the )?(?:wrong number|spam|scam|telemarketer|robocall)\b"
 )
 # An employer saying the customer may not take calls at work (FDCPA 805(a)(3), Regulation F 1006.6(b)(3)).
+_WORKPLACE_WORDS = (
+    r"(?:work|at my job|on the job|office|shift|front desk|reception|company|business|store|clinic|dental|"
+    r"hospital)"
+)
+_NOT_ALLOWED = (
+    r"(?:cant|can not|cannot|not allowed to|isnt allowed to|is not allowed to|arent allowed to|are not allowed to|"
+    r"not permitted to|is not permitted to|are not permitted to|may not|dont|do not|doesnt|does not)"
+)
 _WORKPLACE_PROHIBITS = _rx(
-    r"\b(?:she|he|they|shes|hes|theyre|employees|staff|workers) (?:cant|can not|cannot|not allowed to|"
-    r"isnt allowed to|is not allowed to|not permitted to|"
-    r"arent allowed to|are not allowed to|dont|do not|doesnt|does not|may not|are not permitted to|is not permitted to) "
-    r"(?:take|get|receive|accept|answer|have|make) (?:any )?(?:personal |private )?(?:calls|phone calls)\b"
-    r"(?=.*\b(?:work|here|job|office|shift|front desk|company|business|store|clinic|dental|hospital)\b)",
+    # "she can't take personal calls": personal calls are what a workplace forbids
+    rf"\b(?:she|he|they|shes|hes|theyre|employees|staff|workers) {_NOT_ALLOWED} (?:take|get|receive|accept|"
+    r"answer|have|make) (?:any )?(?:personal|private) (?:calls|phone calls)\b",
+    # "he can't take calls here at the shop": any calls, with the workplace said
+    rf"\b(?:she|he|they|shes|hes|theyre|employees|staff|workers) {_NOT_ALLOWED} (?:take|get|receive|accept|"
+    rf"answer|have|make) (?:any )?(?:calls|phone calls)\b(?=.*\b{_WORKPLACE_WORDS}\b)",
     r"\b(?:we|the company|our company|the office|my boss|management) (?:dont|do not|doesnt|does not) "
     r"(?:allow|permit) (?:any )?(?:personal |private )?(?:calls|phone calls)\b",
-    r"\b(?:no|personal|private) (?:personal |private )?(?:calls|phone calls) (?:are )?(?:not )?(?:allowed|permitted) "
-    r"(?:at|here|during)\b",
-    r"\b(?:you|they) (?:cant|can not|cannot|shouldnt|should not) call (?:her|him|them) (?:here|at work|at this number)\b"
-    r"(?=.*\b(?:work|job|office|company|business|desk)\b)",
+    r"\bno (?:personal |private )?(?:calls|phone calls) (?:are )?(?:allowed|permitted)\b",
+    r"\b(?:personal|private) (?:calls|phone calls) (?:are not|arent|not) (?:allowed|permitted)\b",
+    rf"\b(?:you|they) (?:cant|can not|cannot|shouldnt|should not) call (?:her|him|them) (?:here|at work|at this "
+    rf"number)\b(?=.*\b{_WORKPLACE_WORDS}\b)",
 )
 _THIRD_PARTY = _rx(
     r"\b(?:hes|shes|he is|she is|they are|theyre) not (?:home|here|in|around|available)\b",
@@ -529,6 +538,7 @@ _NOW = _rx(
     # Not a bare "not right now": to an offer it is a no, not a bad time to talk.
     r"\b(?:call|talk|do this) (?:me )?(?:another time|some other time|later)\b",
     r"\bim at work\b",
+    r"\b(?:dont|do not) (?:call|bother) (?:me )?(?:tonight|today|right now|this (?:morning|afternoon|evening))\b",
 )
 _CALLBACK = _rx(
     r"(?<!dont )(?<!not )(?<!never )\bcall (?:me |us )?back\b",
@@ -903,10 +913,10 @@ def _status_events(said: str, found: _Found) -> None:
     if _BANKRUPTCY.search(said) and not _BANKRUPTCY_HEDGE.search(said):
         found[LegalEventKind.BANKRUPTCY] = _bankruptcy_details(said)
     # A name the recognizer cannot know ("avery passed away") counts with the speaker saying who they are
-    # to the customer ("i'm his daughter").
-    reported = _DECEASED.search(said) or (_DIED_ANYWHERE.search(said) and _SELF_RELATION.search(said))
-    died = reported and not _NOT_A_PERSON.search(said)
-    if died and (not _MONEY_TROUBLE.search(said) or _ESTATE_CONTEXT.search(said)):
+    # to the customer ("i'm his daughter"); then money talk is the family's, not the customer's own loss.
+    relative = bool(_DIED_ANYWHERE.search(said) and _SELF_RELATION.search(said))
+    died = (relative or _DECEASED.search(said)) and not _NOT_A_PERSON.search(said)
+    if died and (relative or not _MONEY_TROUBLE.search(said) or _ESTATE_CONTEXT.search(said)):
         found[LegalEventKind.DECEASED] = _deceased_details(said)
     if _WRONG_NUMBER.search(_WRONG_NUMBER_HEDGE.sub(" ", said)):
         found[LegalEventKind.WRONG_NUMBER] = {}

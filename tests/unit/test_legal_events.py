@@ -209,6 +209,10 @@ POSITIVES: list[tuple[str, set[LegalEventKind]]] = [
     ("this is the front desk at rio salado dental she can't take personal calls at work", {K.THIRD_PARTY}),
     ("uh he's not allowed to take personal calls on the shop floor this is his work", {K.THIRD_PARTY}),
     ("we don't allow personal calls here this is a business line", {K.THIRD_PARTY}),
+    ("sorry no personal calls are allowed on the floor", {K.THIRD_PARTY}),
+    ("he can't take calls during his shift you'll have to try his cell", {K.THIRD_PARTY}),
+    ("avery passed away in may i'm her husband and money's been tight since", {K.DECEASED}),
+    ("please don't call me tonight", {K.INCONVENIENT_TIME}),
 ]
 
 
@@ -315,6 +319,9 @@ NEGATIVES: list[tuple[str, set[LegalEventKind]]] = [
     ("hold on is this even a real person", {K.HUMAN_REQUEST}),
     ("i can't take personal calls at work so call me after five", {K.THIRD_PARTY}),
     ("my friend's phone died so i'm calling from mine", {K.DECEASED}),
+    ("personal calls are allowed here just keep it short", {K.THIRD_PARTY}),
+    ("he doesn't get calls here anymore he moved", {K.DECEASED}),
+    ("she doesn't take calls from numbers she doesn't know", {K.THIRD_PARTY}),
 ]
 
 
