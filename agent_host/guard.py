@@ -49,10 +49,16 @@ _LAST_QUESTION = re.compile(r"[^.!?]*\?\s*$")
 WITHHELD = "[withheld: spoken during card entry]"
 _REMOVED = re.compile(r"\[(?:card number|expiry|security code) removed\]")
 _ONLY_CARD_WORDS = 6  # words besides the card details: "here's my card number it's ..."
+CARD_NOT_ALOUD = "For your security, please don't read card details out loud."
 KEYPAD_ONLY = (
-    "For your security, please don't read card details out loud. If you make a payment, I'll ask you to "
-    "enter the card on your phone's keypad."
+    f"{CARD_NOT_ALOUD} If you make a payment, I'll ask you to enter the card on your phone's keypad."
 )
+
+
+def card_warning(*, verified: bool) -> str:
+    """What the agent says when card details are read aloud. Before right-party verification "payment" would
+    tell whoever answered that a debt exists (FDCPA 805(b)), so only the warning is said."""
+    return KEYPAD_ONLY if verified else CARD_NOT_ALOUD
 
 
 class Brain(Protocol):
@@ -165,14 +171,15 @@ class GuardedAgent:
         if self.obligations is None or not text or self.session.capture is not None:
             return self.brain.process(env, event)
         card_read_aloud = self.session.card_data_heard
+        warning = card_warning(verified=self.session.verification.verified)
         if card_read_aloud and len(_REMOVED.sub(" ", text).split()) <= _ONLY_CARD_WORDS:
             # Nothing but card details read aloud: stop them, point to the keypad, ask the question again.
             return self._after_obligations(
-                env, event, Turn(say=[KEYPAD_ONLY], repeat_question=True, run_brain=False)
+                env, event, Turn(say=[warning], repeat_question=True, run_brain=False)
             )
         turn = await self.obligations.read(text)
         if card_read_aloud:  # and more was said: the keypad first, then the rest of the turn as usual
-            turn.say.insert(0, KEYPAD_ONLY)
+            turn.say.insert(0, warning)
         if turn == Turn():
             return self.brain.process(env, event)
         return self._after_obligations(env, event, turn)

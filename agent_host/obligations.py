@@ -67,6 +67,7 @@ _FROM_ANYONE = frozenset(
         _K.RECORDING_OBJECTION,
         _K.AI_QUESTION,
         _K.HUMAN_REQUEST,
+        _K.CALLBACK_REQUEST,  # "call me back tomorrow": a time to call this number, nothing about a debt
     }
 )
 # Answered by code in full; the agent then repeats the question it had asked.
@@ -161,7 +162,8 @@ class Obligations:
             session.record_event(AgentEvent.LEGAL_EVENT, kind.value, {"asked": missing})
             return Turn(say=[obligation.ask], run_brain=False)
         await self._record(event, obligation)
-        if kind in OUTCOMES:
+        if kind in OUTCOMES and (kind is not _K.INCONVENIENT_TIME or event.details.get("now")):
+            # Times stated for later are recorded and the call goes on: how it ends is its outcome.
             session.set_outcome(OUTCOMES[kind])
         if kind is _K.RECORDING_OBJECTION:
             await self.tools.stop_recording()

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from shared.policy.legal_events import LegalEventKind, recognize
 from shared.policy.spoken import digit_groups, extract_amounts, extract_numbers, parse_date
 
 
@@ -34,6 +35,7 @@ class Intent(StrEnum):
     QUESTION_WHO = "question_who"
     DONE = "done"
     UNSURE = "unsure"
+    TIME_NOTED = "time_noted"  # times not to call, already acknowledged by code (`agent_host.obligations`)
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
@@ -51,28 +53,6 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"not available to take your call",
             r"record your message",
             r"at the tone",
-        ),
-    ),
-    (
-        Intent.STOP_CALLING,
-        _rx(
-            r"\bstop (?:calling|contacting|phoning)",
-            r"\bdon'?t (?:ever )?call (?:me|here|this number)",
-            r"\bdo not (?:call|contact)",
-            r"\bquit calling",
-            r"\bnever call (?:me|here)",
-            r"take (?:me|this number|my number) off",
-            r"\bcease\b",
-            r"no more calls",
-        ),
-    ),
-    (
-        Intent.ATTORNEY,
-        _rx(
-            r"\bmy (?:lawyer|attorney)",
-            r"\b(?:have|got|hired) (?:a|an) (?:lawyer|attorney)",
-            r"represented by",
-            r"talk to my (?:lawyer|attorney)",
         ),
     ),
     (
@@ -94,7 +74,7 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         Intent.WRONG_PERSON,
         _rx(
-            r"wrong (?:number|person|guy|lady)",
+            r"(?<!thought this was a )(?<!thought it was a )wrong (?:number|person|guy|lady)",
             r"(?:doesn'?t|does not|don'?t|no longer) live(?:s)? here",
             r"no one (?:here )?(?:by|with|named) that name",
             r"nobody (?:here )?(?:by|with|named) that name",
@@ -113,18 +93,6 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"can'?t come to the phone",
             r"not (?:here|home) right now",
             r"take a message",
-        ),
-    ),
-    (
-        Intent.HUMAN,
-        _rx(
-            r"\b(?:real|live|actual|human) (?:person|human|agent|being|representative|rep)\b",
-            r"\b(?:speak|talk) (?:to|with) (?:someone|somebody|a person|a human|an agent|a representative|a manager|a supervisor|a real)",
-            r"\boperator\b",
-            r"\brepresentative\b",
-            r"transfer me",
-            r"\bsupervisor\b",
-            r"\bmanager\b",
         ),
     ),
     (
@@ -271,6 +239,15 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     ),
 )
 
+_LEGAL_INTENTS = {
+    LegalEventKind.CEASE: Intent.STOP_CALLING,
+    LegalEventKind.CEASE_NUMBER: Intent.STOP_CALLING,
+    LegalEventKind.CEASE_CHANNEL: Intent.STOP_CALLING,
+    LegalEventKind.ATTORNEY: Intent.ATTORNEY,
+    LegalEventKind.HUMAN_REQUEST: Intent.HUMAN,
+    LegalEventKind.INCONVENIENT_TIME: Intent.TIME_NOTED,
+}
+
 _YES = _rx(
     r"^\s*(?:yes|yeah|yep|yup|sure|correct|right|ok(?:ay)?|absolutely|definitely|of course|certainly|agreed|please|alright|all right|fine)\b",
     r"\bthat'?s (?:right|correct|me|fine|good)\b",
@@ -280,6 +257,7 @@ _YES = _rx(
     r"\bsounds (?:good|great|fine)\b",
     r"\blet'?s do (?:it|that)\b",
     r"\bworks for me\b",
+    r"\b(?:so|then|but) (?:yeah|yes|okay|ok|sure)\b(?:,? (?:okay|ok|yeah))?,? (?:that works|let'?s do (?:it|that)|i'?ll do it)\b",
     r"\bgo ahead\b",
 )
 _NO = _rx(
@@ -325,6 +303,10 @@ _INSTALLMENTS = re.compile(
 def read(text: str, today: date) -> Reading:
     """Read one customer turn."""
     intents = {intent for intent, pattern in _RULES if pattern.search(text)}
+    # Requests the law gives weight to are read by the one recognizer code honours (`shared.policy`), so the
+    # brain never acts on a request that code did not hear ("don't call me before noon" is not a cease).
+    heard = {event.kind for event in recognize(text, today=today)}
+    intents |= {intent for kind, intent in _LEGAL_INTENTS.items() if kind in heard}
     if _YES.search(text):
         intents.add(Intent.YES)
     if _NO.search(text):

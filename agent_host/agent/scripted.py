@@ -411,14 +411,16 @@ class ScriptedBrain:
         assert context.customer is not None
         claim = read_identity_claim(r.text, context.customer.name)
         inbound = context.direction is CallDirection.INBOUND
+        only_holder = (
+            "I'm sorry, I can only discuss this with the account holder. Thank you for calling. Goodbye."
+        )
         if claim is IdentityClaim.OTHER_PERSON or r.has(Intent.WRONG_PERSON, Intent.NOT_AVAILABLE):
-            stream = self._wrong_party()
+            # A caller who rang us about someone else's account is not told we will call back.
+            stream = self._wrong_party(only_holder if inbound else None)
         elif claim is IdentityClaim.CUSTOMER or (r.last4 and r.postal_code):
             stream = self._name_confirmed(r)
         elif inbound and len(r.text.split()) >= 2 and not r.has(Intent.QUESTION_WHO, Intent.INJECTION):
-            stream = self._wrong_party(
-                "I'm sorry, I can only discuss this with the account holder. Thank you for calling. Goodbye."
-            )
+            stream = self._wrong_party(only_holder)
         else:
             stream = self._ask_for_customer()
         async for out in stream:
@@ -663,7 +665,13 @@ class ScriptedBrain:
             (lambda r: r.has(Intent.YES) and self.pending is not None, self._accept),
             (lambda r: r.when is not None and self.pending is not None and not declines(r), self._redate),
             (lambda r: r.has(Intent.REFUSE, Intent.NO, Intent.DONE), self._declined),
+            (lambda r: r.has(Intent.TIME_NOTED) and self.pending is not None, self._ask_again),
         )
+
+    async def _ask_again(self, r: Reading) -> AsyncIterator[OutputEvent]:
+        """Times not to call, and nothing else: code has just said they are noted, so the offer is asked
+        about again without claiming the customer was not understood."""
+        yield _say(f"{self._describe_pending()} {self.voice.ask()}")
 
     async def _dispute(self, r: Reading) -> AsyncIterator[OutputEvent]:
         yield _say("I understand.")

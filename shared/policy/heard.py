@@ -46,7 +46,7 @@ _GRUNT_NO = re.compile(r"(?<![\w'])(?:uh[ -]?uh|unh[ -]?unh|nuh[ -]?uh)(?![\w'])
 _LEADING = re.compile(r"^(?:(?:well|so|oh|like|okay so|ok so|look|listen)\b[\s,]*)+", re.IGNORECASE)
 
 _OTHER_PERSON = _rx(
-    r"\bwrong (?:number|person|guy|lady|house)\b",
+    r"(?<!thought this was a )(?<!thought it was a )\bwrong (?:number|person|guy|lady|house)\b",
     r"\b[a-z]+(?:'s| is|'re| are) not (?:here|home|in|around|available)\b",
     r"\b[a-z]+ (?:isn'?t|aren'?t|ain'?t) (?:here|home|in|around|available)\b",
     r"\b(?:he|she|they)(?:'s| is|'re| are) (?:at work|out|away|asleep|sleeping|busy|in the shower)\b",
@@ -63,6 +63,12 @@ _OTHER_PERSON = _rx(
     r"\bi just got this (?:number|phone)\b",
     r"\bcan i take a message\b",
     r"\b(?:he|she) (?:passed away|died|is deceased|passed)\b",
+    # Calling about someone else's account: "i'm calling about my husband's account avery ashgrove".
+    r"\b(?:my|our) (?:wife|husband|spouse|partner|son|daughter|mother|mom|father|dad|brother|sister|roommate|"
+    r"friend|girlfriend|boyfriend|kid|child|grandmother|grandma|grandfather|grandpa|aunt|uncle|client|"
+    r"tenant|patient)(?:'s|s) (?:account|card|credit card|bill|loan|debt|balance)\b",
+    r"\b(?:calling|call|here) (?:for|on behalf of) my (?:wife|husband|spouse|partner|son|daughter|mother|mom|"
+    r"father|dad|brother|sister|friend|client)\b",
 )
 _NEGATION_START = re.compile(r"^(?:no|nope|nah|negative)\b(?! problem| worries)", re.IGNORECASE)
 _CONFIRMS = _rx(

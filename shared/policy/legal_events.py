@@ -88,7 +88,6 @@ _CEASE = _rx(
     r"(?! (?:my job|my work|my office|my workplace)\b)",
     r"\b(?:dont|do not|never) (?:ever )?(?:call|contact|phone|bother) me (?:ever )?(?:again|anymore|any more|"
     r"no more|at all|period|ever)\b",
-    r"\bnever (?:call|contact) me\b",
     r"\bleave me alone\b",
     r"\b(?:take|remove|delete|get) me (?:off|from|out of) (?:your|the) (?:\w+ )?(?:list|system|calls)\b",
     r"\bcease (?:and desist|all contact|all communication|contact|communication|calling)\b",
@@ -100,7 +99,9 @@ _CEASE = _rx(
     r"\bquit bothering me\b",
 )
 # "don't call me" alone is a cease; followed by a time ("before noon", "at work") it is an inconvenient time.
-_DONT_CALL_ME = re.compile(r"\b(?:dont|do not) (?:ever )?call me(?: back)?\b(?P<rest>(?: \w+){0,3})")
+_DONT_CALL_ME = re.compile(
+    r"\b(?:dont|do not|never) (?:ever )?(?:call|contact) me(?: back)?\b(?P<rest>(?: \w+){0,3})"
+)
 _TIME_QUALIFIER = re.compile(
     r"^ (?:before|after|until|till|til|in the|on|at|during|between|this|today|tonight|tomorrow|right now|"
     r"now|mornings?|evenings?|nights?|weekends?|weekdays?|sundays?|saturdays?|mondays?|tuesdays?|"
@@ -318,10 +319,11 @@ _BANKRUPTCY = _rx(
     r"\b(?:i|we|ive|weve|i have|we have|i just|we just|i already|we already|i had to|we had to|i|we) "
     r"(?:have |just |already |recently )?(?:filed|declared|went into|went through|entered) (?:for )?"
     r"(?:personal )?(?:bankruptcy|bankrupt|chapter)\b",
-    r"\b(?:im|i am|we are|were|were currently|im currently) (?:currently )?(?:in|going through|under) "
+    r"\b(?:im|i am|we are|were|were currently|im currently) (?:currently |actually |still |now |already )?"
+    r"(?:in|going through|under) "
     r"(?:a |an |the |active )?(?:bankruptcy|chapter (?:seven|eleven|thirteen|7|11|13))\b",
     r"\bmy (?:bankruptcy|chapter (?:seven|eleven|thirteen|7|11|13))\b",
-    r"\b(?:bankruptcy|chapter (?:seven|eleven|thirteen|7|11|13)) (?:case|filing|petition|trustee|court|"
+    r"\b(?:bankruptcy|chapter (?:seven|eleven|thirteen|7|11|13)) (?:case|filing|petition|trustee|court|plan|"
     r"was filed|was discharged|got discharged|discharge)\b",
     r"\b(?:this|that|it|the debt|the account) (?:was|is|got) (?:included|discharged|listed) in (?:my|the|our) "
     r"(?:bankruptcy|chapter)\b",
@@ -350,7 +352,7 @@ _DIED = (
 _DECEASED = _rx(
     rf"\b(?:he|she|hes|shes|they|theyre) {_DIED}\b",
     r"\b(?:hes|shes|he is|she is) (?:dead|deceased|gone now|no longer with us|no longer alive)\b",
-    rf"\bmy (?P<rel>{_RELATIONS}) (?:\w+ )?{_DIED}\b",
+    rf"\bmy (?P<rel>{_RELATIONS}) (?:\w+ ){{0,2}}{_DIED}\b",  # "my mom avery ashgrove passed away"
     rf"\b(?:mr|mrs|ms|miss) [a-z]+ {_DIED}\b",
     rf"\b(?:the person|the man|the woman|the lady|the guy|the gentleman) you(?:re| are)? "
     rf"(?:looking|asking|calling) for {_DIED}\b",
@@ -364,10 +366,11 @@ _NOT_A_PERSON = re.compile(
 )
 # The speaker's own hardship: a relative's death told to explain money trouble is not the customer's death.
 _MONEY_TROUBLE = re.compile(
-    r"\b(?:money|tight|afford|struggl\w*|hard time|hard times|rough|behind|income|paycheck|broke|bills|"
+    r"\b(?:moneys?|tight|afford|struggl\w*|hard time|hard times|rough|behind|income|paycheck|broke|bills|"
     r"funeral (?:costs|expenses|bills)|expenses|so i|since then|ever since|cant pay|can not pay|cannot pay|"
     r"lost (?:his|her|our) income|budget)\b"
 )
+_DIED_ANYWHERE = re.compile(rf"\b{_DIED}\b")
 _ESTATE_CONTEXT = re.compile(r"\b(?:his|her|their) (?:estate|debt|debts|account|accounts|bills|card|loan)\b")
 _SELF_RELATION = re.compile(
     rf"\b(?:this is|im|i am|its) (?:his|her|their|the) (?P<rel>{_RELATIONS}|executor|executrix)\b"
@@ -410,6 +413,33 @@ _WRONG_NUMBER = _rx(
     r"who youre looking for|that person|this person)\b",
     r"\bnever heard of (?:him|her|them|that person|this person)\b",
     r"\byou (?:have|got|dialed|called) the wrong\b",
+)
+# "i thought this was a wrong number yeah this is avery": the words, not the fact.
+_WRONG_NUMBER_HEDGE = re.compile(
+    r"\b(?:i )?thought (?:this|it|you) (?:was|were|is) (?:a |the )?(?:wrong number|spam|scam|telemarketer|robocall)\b"
+)
+# An employer saying the customer may not take calls at work (FDCPA 805(a)(3), Regulation F 1006.6(b)(3)).
+_WORKPLACE_WORDS = (
+    r"(?:work|at my job|on the job|office|shift|front desk|reception|company|business|store|clinic|dental|"
+    r"hospital)"
+)
+_NOT_ALLOWED = (
+    r"(?:cant|can not|cannot|not allowed to|isnt allowed to|is not allowed to|arent allowed to|are not allowed to|"
+    r"not permitted to|is not permitted to|are not permitted to|may not|dont|do not|doesnt|does not)"
+)
+_WORKPLACE_PROHIBITS = _rx(
+    # "she can't take personal calls": personal calls are what a workplace forbids
+    rf"\b(?:she|he|they|shes|hes|theyre|employees|staff|workers) {_NOT_ALLOWED} (?:take|get|receive|accept|"
+    r"answer|have|make) (?:any )?(?:personal|private) (?:calls|phone calls)\b",
+    # "he can't take calls here at the shop": any calls, with the workplace said
+    rf"\b(?:she|he|they|shes|hes|theyre|employees|staff|workers) {_NOT_ALLOWED} (?:take|get|receive|accept|"
+    rf"answer|have|make) (?:any )?(?:calls|phone calls)\b(?=.*\b{_WORKPLACE_WORDS}\b)",
+    r"\b(?:we|the company|our company|the office|my boss|management) (?:dont|do not|doesnt|does not) "
+    r"(?:allow|permit) (?:any )?(?:personal |private )?(?:calls|phone calls)\b",
+    r"\bno (?:personal |private )?(?:calls|phone calls) (?:are )?(?:allowed|permitted)\b",
+    r"\b(?:personal|private) (?:calls|phone calls) (?:are not|arent|not) (?:allowed|permitted)\b",
+    rf"\b(?:you|they) (?:cant|can not|cannot|shouldnt|should not) call (?:her|him|them) (?:here|at work|at this "
+    rf"number)\b(?=.*\b{_WORKPLACE_WORDS}\b)",
 )
 _THIRD_PARTY = _rx(
     r"\b(?:hes|shes|he is|she is|they are|theyre) not (?:home|here|in|around|available)\b",
@@ -504,10 +534,11 @@ _NOW = _rx(
     r"\b(?:this|now|right now|today)(?: is|s)? (?:not|isnt|is not) (?:a )?good (?:time)?\b",
     r"\b(?:bad|terrible|not a good|inconvenient) time\b",
     r"\bi (?:cant|can not|cannot|dont have time to) talk (?:right )?(?:now|at the moment|today)\b",
-    r"\bi (?:cant|can not|cannot) talk\b(?! about)",
+    r"\bi (?:cant|can not|cannot) talk\b(?! about| then| at those| during)",
     # Not a bare "not right now": to an offer it is a no, not a bad time to talk.
     r"\b(?:call|talk|do this) (?:me )?(?:another time|some other time|later)\b",
     r"\bim at work\b",
+    r"\b(?:dont|do not) (?:call|bother) (?:me )?(?:tonight|today|right now|this (?:morning|afternoon|evening))\b",
 )
 _CALLBACK = _rx(
     r"(?<!dont )(?<!not )(?<!never )\bcall (?:me |us )?back\b",
@@ -518,6 +549,7 @@ _CALLBACK = _rx(
     r"\b(?:call|try) (?:again )?(?:later|tomorrow|next week|next month|another time|some other time)\b",
     r"\bget back to (?:me|you) (?:later|tomorrow|next)\b",
 )
+_LATER_TODAY = re.compile(r"\b(?:tonight|this (?:afternoon|evening)|later (?:today|on today))\b")
 _TIME_OF_DAY = re.compile(r"\b(morning|afternoon|evening|tonight|night|lunch ?time|noon)\b")
 _AT_CLOCK = re.compile(r"\b(?:at|around|after|about) " + _clock_rx("t"))
 
@@ -535,13 +567,17 @@ _RECORDING = _rx(
     r"\bi (?:do not|dont) give (?:you )?(?:my )?(?:consent|permission) to record\b",
     r"\byou (?:dont|do not) have my (?:consent|permission) to record\b",
     r"\byou (?:cant|can not|cannot|are not allowed to|arent allowed to) record (?:me|this|the call|this call)\b",
+    r"\b(?:im|i am|i m) not (?:okay|ok|alright|all right|comfortable|cool|fine|happy) (?:with )?(?:being recorded|"
+    r"(?:this|the call|it|that|me) being recorded|(?:the |this |that )?recording)\b",
+    r"\bturn (?:that|it|this|the recording|the recorder) off\b(?=.*\brecord)|\brecord\w*\b.*\bturn (?:that|it|this) off\b",
 )
 _MACHINE = r"(?:robot|bot|machine|computer|recording|ai|a i|artificial intelligence|automated|automatic|real person|real human|real|human|person|live person|actual person|chat ?bot|program)"
 _AI_QUESTION = _rx(
     rf"\b(?:am i|are we) (?:talking|speaking|chatting) (?:to|with) (?:a |an |some )?(?:kind of )?{_MACHINE}\b",
-    rf"\bis this (?:a |an |some )?(?:kind of )?{_MACHINE}\b",
-    rf"\b(?:are you|you) (?:a |an |some )?(?:kind of )?(?:sort of )?{_MACHINE}\b(?! to)",
-    r"\bis (?:this|that) (?:a )?(?:real|actual|live) (?:person|human|voice)\b",
+    rf"\bis this (?:even |really |actually )?(?:a |an |some )?(?:kind of )?{_MACHINE}\b",
+    rf"\b(?:are you|you) (?:even |really |actually )?(?:a |an |some )?(?:kind of )?(?:sort of )?"
+    rf"(?!recording(?: (?:this|me|the|that|us|our|it)\b|$)){_MACHINE}\b(?! to)",
+    r"\bis (?:this|that) (?:even |really |actually )?(?:a )?(?:real|actual|live) (?:person|human|voice)\b",
     r"\bis anyone (?:really )?there\b",
     r"\byou sound like (?:a |an )?(?:robot|machine|computer|recording|bot|ai)\b",
     r"\bam i talking to a person\b",
@@ -577,8 +613,8 @@ _HARDSHIP = _rx(
     r"\b(?:divorce|divorced|separated|widowed)\b",
     r"\b(?:hours|pay|paycheck) (?:got |were |was )?(?:cut|reduced)\b",
     r"\bbehind on (?:rent|my rent|bills|my bills|everything|the mortgage|my mortgage)\b",
-    r"\b(?:passed away|died)\b(?=.*\b(?:money|tight|afford|struggl|income|bills|hard|behind|expenses)\b)",
-    r"\b(?:money|tight|afford|struggl\w*|income|hard|behind|expenses)\b.*\b(?:passed away|died)\b",
+    r"\b(?:passed away|died)\b(?=.*\b(?:moneys?|tight|afford|struggl|income|bills|hard|behind|expenses)\b)",
+    r"\b(?:moneys?|tight|afford|struggl\w*|income|hard|behind|expenses)\b.*\b(?:passed away|died)\b",
     r"\bi (?:have|got) no money\b",
     r"\b(?:been|am|im|is|was|got|getting|s) (?:really |very |so |pretty )?(?:sick|ill)\b(?! of| and tired)",
     r"\b(?:im|i am|ive been|i have been|i been) not (?:working|employed)\b",
@@ -771,6 +807,8 @@ def _callback_details(text: str, today: date) -> dict[str, Any]:
     match = _CALLBACK.search(text)
     tail = text[match.start() :] if match else text
     when = parse_date(re.sub(r"\b(?:right )?now\b", " ", tail), today)
+    if when is None and _LATER_TODAY.search(tail):
+        when = today  # "call back later tonight", "this afternoon"
     if when is not None:
         details["date"] = when.isoformat()
     clock = _AT_CLOCK.search(tail)
@@ -794,7 +832,7 @@ def _deceased_details(text: str) -> dict[str, Any]:
     if own is not None:
         details["relation"] = own.group("rel")
     else:
-        theirs = re.search(rf"\bmy (?P<rel>{_RELATIONS}) (?:\w+ )?{_DIED}", text)
+        theirs = re.search(rf"\bmy (?P<rel>{_RELATIONS}) (?:\w+ ){{0,2}}{_DIED}", text)
         if theirs is not None and theirs.group("rel") in _INVERSE_RELATION:
             details["relation"] = _INVERSE_RELATION[theirs.group("rel")]
     for match in _ESTATE_NAME.finditer(text):
@@ -874,11 +912,16 @@ def _status_events(said: str, found: _Found) -> None:
         found[LegalEventKind.ATTORNEY] = _attorney_details(said)
     if _BANKRUPTCY.search(said) and not _BANKRUPTCY_HEDGE.search(said):
         found[LegalEventKind.BANKRUPTCY] = _bankruptcy_details(said)
-    died = _DECEASED.search(said) and not _NOT_A_PERSON.search(said)
-    if died and (not _MONEY_TROUBLE.search(said) or _ESTATE_CONTEXT.search(said)):
+    # A name the recognizer cannot know ("avery passed away") counts with the speaker saying who they are
+    # to the customer ("i'm his daughter"); then money talk is the family's, not the customer's own loss.
+    relative = bool(_DIED_ANYWHERE.search(said) and _SELF_RELATION.search(said))
+    died = (relative or _DECEASED.search(said)) and not _NOT_A_PERSON.search(said)
+    if died and (relative or not _MONEY_TROUBLE.search(said) or _ESTATE_CONTEXT.search(said)):
         found[LegalEventKind.DECEASED] = _deceased_details(said)
-    if _WRONG_NUMBER.search(said):
+    if _WRONG_NUMBER.search(_WRONG_NUMBER_HEDGE.sub(" ", said)):
         found[LegalEventKind.WRONG_NUMBER] = {}
+    elif _WORKPLACE_PROHIBITS.search(said) and LegalEventKind.DECEASED not in found:
+        found[LegalEventKind.THIRD_PARTY] = {"workplace": True}
     elif _THIRD_PARTY.search(said) and LegalEventKind.DECEASED not in found:
         found[LegalEventKind.THIRD_PARTY] = {}
 
@@ -1162,6 +1205,19 @@ _INCONVENIENT_LATER = Obligation(
 )
 # A cease from someone not verified as the consumer binds only this number (FDCPA 805(c) needs the consumer).
 _UNVERIFIED_CEASE = OBLIGATIONS[_K.CEASE_NUMBER]
+# Someone at the customer's workplace says calls there are not allowed (FDCPA 805(a)(3)): this number is closed.
+_WORKPLACE = Obligation(
+    _K.THIRD_PARTY,
+    say="Understood. We won't call this number again. Thank you, goodbye.",
+    instruction=(
+        "The person who answered says the customer may not take calls at this workplace (FDCPA 805(a)(3)). "
+        "You must say this number will not be called again and end the call. Never say why you are calling, "
+        "never mention any account, amount or debt, and never leave a message."
+    ),
+    records="contact preference do_not_call_number (reason workplace) for the dialed number",
+    forbidden_after=_ALL_TOPICS,
+    continuation=Continuation.END,
+)
 # Events a person other than the consumer may speak: their `say` never carries debt words or money.
 THIRD_PARTY_SAFE = frozenset({_K.THIRD_PARTY, _K.WRONG_NUMBER, _K.DECEASED, _K.CEASE_NUMBER, _K.ATTORNEY})
 
@@ -1172,4 +1228,6 @@ def obligation_for(event: LegalEvent, *, verified: bool) -> Obligation:
         return _UNVERIFIED_CEASE
     if event.kind is _K.INCONVENIENT_TIME and not event.details.get("now", False):
         return _INCONVENIENT_LATER
+    if event.kind is _K.THIRD_PARTY and event.details.get("workplace"):
+        return _WORKPLACE
     return OBLIGATIONS[event.kind]

@@ -29,6 +29,11 @@ _NUMBER_EVENTS = frozenset({_K.CEASE_NUMBER, _K.WRONG_NUMBER})
 _LEGAL_HOLD = frozenset({_K.BANKRUPTCY, _K.DECEASED})
 
 
+def _closes_number(event: LegalEvent, kind: LegalEventKind) -> bool:
+    """The record is the dialed number: a number event, or an employer saying calls there are not allowed."""
+    return kind in _NUMBER_EVENTS or (kind is _K.THIRD_PARTY and bool(event.details.get("workplace")))
+
+
 def _effective_kind(event: LegalEvent, *, verified: bool) -> LegalEventKind:
     # FDCPA 805(c) needs the consumer to cease all contact; anyone may close the number they answered.
     return _K.CEASE_NUMBER if event.kind is _K.CEASE and not verified else event.kind
@@ -52,6 +57,8 @@ def _preference(
         case _K.CEASE_NUMBER | _K.WRONG_NUMBER:
             reason = "wrong_number" if kind is _K.WRONG_NUMBER else "cease_number"
             row = (PreferenceKind.DO_NOT_CALL_NUMBER, {"reason": reason}, None, number)
+        case _K.THIRD_PARTY if said.get("workplace"):
+            row = (PreferenceKind.DO_NOT_CALL_NUMBER, {"reason": "workplace"}, None, number)
         case _K.DISPUTE:
             row = (PreferenceKind.DISPUTE, pick("reason"), account_id, None)
         case _K.VALIDATION_REQUEST:
@@ -154,14 +161,15 @@ def record_legal_event(
     already recorded on this call for the same request when it is said again).
 
     CEASE from the verified customer stops all contact; from anyone else, like CEASE_NUMBER and
-    WRONG_NUMBER, it closes the dialed number (which then needs `dialed_number`). DISPUTE and
+    WRONG_NUMBER, it closes the dialed number (which then needs `dialed_number`), as does THIRD_PARTY when
+    someone at the customer's workplace says calls there are not allowed (details `workplace`). DISPUTE and
     VALIDATION_REQUEST concern `account_id` (all debts when None). BANKRUPTCY and DECEASED also put the
     customer on legal hold. INCONVENIENT_TIME records its stated period (nothing when only now is
     inconvenient). The other kinds record nothing here and return []. Without a known customer only a
     number event can be recorded (against every customer with that number on file); any other raises
     InvalidInput."""
     kind = _effective_kind(event, verified=verified)
-    number = _dialed(dialed_number, event) if kind in _NUMBER_EVENTS else None
+    number = _dialed(dialed_number, event) if _closes_number(event, kind) else None
     wanted = _preference(event, kind, account_id=account_id, number=number)
     if wanted is None:
         return []

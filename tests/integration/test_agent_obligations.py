@@ -97,6 +97,14 @@ CASES = [
         c.NUMBER_BLOCKED,
     ),
     Case(
+        "employer-prohibits",
+        [HELLO, "this is the front desk at rio salado dental she can't take personal calls at work"],
+        "wrong_party",
+        {"do_not_call_number"},
+        c.NUMBER_BLOCKED,
+        "won't call this number again",
+    ),
+    Case(
         "at-work",
         [HELLO, NAME, FACTORS, "i'm at work call after six"],
         "inconvenient_time",
@@ -157,7 +165,8 @@ async def test_legal_events_said_on_a_call_are_honoured_and_block_the_next_dial(
     brain: str,
 ) -> None:
     """Cease (all contact, and this number from whoever answered), attorney (asked once for the contact),
-    bankruptcy, a death reported by a relative, a wrong number, a bad time with standing hours, and a dispute:
+    bankruptcy, a death reported by a relative, a wrong number, an employer who forbids calls at work, a bad time
+    with standing hours, and a dispute:
     each is answered by code and ends the call with its outcome and records, whatever the model wanted to
     say, no debt figure reaches the line after it, and the next campaign dial that would break it is
     refused by the dial gate."""

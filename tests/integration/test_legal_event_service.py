@@ -41,8 +41,8 @@ def heard(text: str) -> LegalEvent:
 
 
 def test_each_event_becomes_its_preference(session: Session) -> None:
-    """Cease, one channel, dispute and validation on the debt, attorney, bankruptcy, death, wrong number and
-    a stated period are stored as the engine's preferences with the details said."""
+    """Cease, one channel, dispute and validation on the debt, attorney, bankruptcy, death, wrong number, an
+    employer forbidding calls at work and a stated period are stored as the engine's preferences with the details said."""
     org = make_org(session)
     customer = make_customer(session, org)
     debt = make_account(session, customer).id
@@ -61,6 +61,11 @@ def test_each_event_becomes_its_preference(session: Session) -> None:
             [("do_not_call_number", {"reason": "wrong_number"}, number, None)],
         ),
         ("dont call this number", {}, [("do_not_call_number", {"reason": "cease_number"}, number, None)]),
+        (
+            "this is the front desk at rio salado dental she can't take personal calls at work",
+            {"verified": False},
+            [("do_not_call_number", {"reason": "workplace"}, number, None)],
+        ),
         (
             "don't call me before noon",
             {},

@@ -53,6 +53,9 @@ PLAN = Terms(
         "well yes",
         "no this is ari",
         "ari here",
+        "oh sorry i thought this was a wrong number yeah this is ari",
+        "i thought it was a wrong number at first but yeah it's me",
+        "hi i'm calling about my account ari lanternmoor",
     ],
 )
 def test_the_customer_saying_who_they_are_is_a_confirmation(said: str) -> None:
@@ -83,6 +86,10 @@ def test_the_customer_saying_who_they_are_is_a_confirmation(said: str) -> None:
         "he passed away last year",
         "this is his roommate",
         "no he's out",
+        "hi um i'm calling about my husband's account ari lanternmoor",
+        "i'm calling about my mom's credit card she's ari lanternmoor",
+        "yeah i'm calling on behalf of my wife ari",
+        "this is about my dad's bill ari lanternmoor",
     ],
 )
 def test_someone_else_on_the_line_is_not_the_customer(said: str) -> None:

@@ -191,6 +191,28 @@ POSITIVES: list[tuple[str, set[LegalEventKind]]] = [
     ("can you call next week", {K.CALLBACK_REQUEST}),
     ("try me again on friday", {K.CALLBACK_REQUEST}),
     ("um i'm busy call me back later", {K.CALLBACK_REQUEST, K.INCONVENIENT_TIME}),
+    # Found in the conversation corpus (issue 11 triage)
+    ("um we're actually in a chapter thirteen plan right now my trustee pays everybody", {K.BANKRUPTCY}),
+    ("we're still in chapter thirteen", {K.BANKRUPTCY}),
+    ("the chapter seven trustee has all that", {K.BANKRUPTCY}),
+    ("oh um avery passed away last month i'm his daughter", {K.DECEASED}),
+    ("she died in june uh this is her husband", {K.DECEASED}),
+    ("hi i'm calling because my mom avery ashgrove passed away and you keep calling her phone", {K.DECEASED}),
+    (
+        "hold on are you recording this i'm not okay with being recorded turn that off",
+        {K.RECORDING_OBJECTION},
+    ),
+    ("i'm not comfortable with the recording", {K.RECORDING_OBJECTION}),
+    ("wait you're recording turn it off", {K.RECORDING_OBJECTION}),
+    ("hold on is this even a real person", {K.AI_QUESTION}),
+    ("are you even a real person", {K.AI_QUESTION}),
+    ("this is the front desk at rio salado dental she can't take personal calls at work", {K.THIRD_PARTY}),
+    ("uh he's not allowed to take personal calls on the shop floor this is his work", {K.THIRD_PARTY}),
+    ("we don't allow personal calls here this is a business line", {K.THIRD_PARTY}),
+    ("sorry no personal calls are allowed on the floor", {K.THIRD_PARTY}),
+    ("he can't take calls during his shift you'll have to try his cell", {K.THIRD_PARTY}),
+    ("avery passed away in may i'm her husband and money's been tight since", {K.DECEASED}),
+    ("please don't call me tonight", {K.INCONVENIENT_TIME}),
 ]
 
 
@@ -216,6 +238,19 @@ EXACT: list[tuple[str, set[LegalEventKind]]] = [
     ("send me a letter instead", {K.CEASE_CHANNEL}),
     ("don't call me before noon", {K.INCONVENIENT_TIME}),
     ("i want it in writing", {K.VALIDATION_REQUEST}),
+    ("i work nights so don't ever call me before noon okay", {K.INCONVENIENT_TIME}),
+    ("and never call me on sundays that's my family day", {K.INCONVENIENT_TIME}),
+    ("don't call me during work hours like nine to five i can't talk then", {K.INCONVENIENT_TIME}),
+    ("never call me in the mornings", {K.INCONVENIENT_TIME}),
+    ("never call me again", {K.CEASE}),
+    (
+        "hold on are you recording this i'm not okay with being recorded turn that off",
+        {K.RECORDING_OBJECTION},
+    ),
+    ("hold on is this even a real person", {K.AI_QUESTION}),
+    ("let me talk to a real person", {K.HUMAN_REQUEST}),
+    ("my dad died last year so money's been weird but i can pay the whole thing friday", {K.HARDSHIP}),
+    ("oh um avery passed away last month i'm his daughter", {K.DECEASED}),
 ]
 
 
@@ -272,6 +307,21 @@ NEGATIVES: list[tuple[str, set[LegalEventKind]]] = [
     ("the company i worked for went bankrupt", {K.BANKRUPTCY}),
     ("i almost died laughing", {K.DECEASED}),
     ("for the record i paid it on time every month", {K.RECORDING_OBJECTION}),
+    ("oh sorry i thought this was a wrong number yeah this is avery", {K.WRONG_NUMBER, K.THIRD_PARTY}),
+    ("i thought it was a wrong number at first", {K.WRONG_NUMBER}),
+    ("honestly i can't stop worrying about this so yeah okay that works", {K.CEASE}),
+    ("i mean i'm not bankrupt yet but it's tight so yeah okay that works", {K.BANKRUPTCY}),
+    ("my dad died last year so money's been weird but i can pay the whole thing friday", {K.DECEASED}),
+    ("don't call me during work hours like nine to five i can't talk then", {K.CEASE}),
+    ("never call me on sundays that's my family day", {K.CEASE}),
+    ("i work nights so don't ever call me before noon okay", {K.CEASE}),
+    ("are you recording this", {K.AI_QUESTION}),
+    ("hold on is this even a real person", {K.HUMAN_REQUEST}),
+    ("i can't take personal calls at work so call me after five", {K.THIRD_PARTY}),
+    ("my friend's phone died so i'm calling from mine", {K.DECEASED}),
+    ("personal calls are allowed here just keep it short", {K.THIRD_PARTY}),
+    ("he doesn't get calls here anymore he moved", {K.DECEASED}),
+    ("she doesn't take calls from numbers she doesn't know", {K.THIRD_PARTY}),
 ]
 
 
@@ -330,6 +380,7 @@ def test_attorney_details_when_said(said: str, expected: dict[str, Any]) -> None
             {"chapter": 7, "case_number": "24-55102"},
         ),
         ("i filed for bankruptcy", {}),
+        ("um we're actually in a chapter thirteen plan right now my trustee pays everybody", {"chapter": 13}),
     ],
 )
 def test_bankruptcy_details_when_said(said: str, expected: dict[str, Any]) -> None:
@@ -347,6 +398,8 @@ def test_bankruptcy_details_when_said(said: str, expected: dict[str, Any]) -> No
         ("i'm her daughter she died in march", {"relation": "daughter"}),
         ("i'm the executor of his estate", {"relation": "executor"}),
         ("he passed away", {}),
+        ("oh um avery passed away last month i'm his daughter", {"relation": "daughter"}),
+        ("hi i'm calling because my mom avery ashgrove passed away", {"relation": "child"}),
         (
             "she passed away the executor is robert hill you can call him at four one five five five five "
             "zero one two three",
@@ -459,6 +512,11 @@ def test_every_period_is_readable_by_the_compliance_engine(said: str) -> None:
         ("um can you call me back monday at three", {"date": "2026-12-07", "time_of_day": "15:00"}),
         ("i can't talk now call me back on the fifteenth", {"date": "2026-12-15"}),
         ("call me back in the evening", {"time_of_day": "evening"}),
+        (
+            "yeah this is avery but i'm cooking can you call back later tonight",
+            {"date": "2026-12-02", "time_of_day": "evening"},
+        ),
+        ("uh can you try me this afternoon", {"date": "2026-12-02", "time_of_day": "afternoon"}),
     ],
 )
 def test_callback_details(said: str, expected: dict[str, Any]) -> None:
@@ -638,3 +696,16 @@ def test_attorney_and_deceased_ask_once_for_contacts() -> None:
     """The attorney's and the estate's contacts are asked for once when missing."""
     assert OBLIGATIONS[K.ATTORNEY].ask_once == ("attorney_name", "attorney_phone")
     assert OBLIGATIONS[K.DECEASED].ask_once == ("estate_contact_name", "estate_contact_phone")
+
+
+def test_workplace_prohibition_closes_the_number_and_ends_the_call() -> None:
+    """An employer saying calls at work are not allowed (FDCPA 805(a)(3)): this number is closed, the call
+    ends, and nothing about the customer or a debt is said."""
+    found = recognize(
+        "this is the front desk at rio salado dental she can't take personal calls at work", today=WEDNESDAY
+    )
+    assert [(e.kind, dict(e.details)) for e in found] == [(K.THIRD_PARTY, {"workplace": True})]
+    row = obligation_for(found[0], verified=False)
+    said = row.say.format(**CONTEXT)
+    assert row.continuation is Continuation.END and "number" in said
+    assert not debt_terms(said) and not mentions_money(said) and "Example Bank" not in said
