@@ -580,6 +580,16 @@ class AgentTools:
             }
             return
         due = min(due, account.balance)
+        said = session.utterances[-1] if session.utterances else ""
+        if read_consent(
+            said, Terms(amounts=frozenset(), dates=frozenset()), today=session.context.today
+        ).answer is (Answer.DECLINE):
+            # "no not right now": the caller's own words say no to paying now, whatever the model asked for.
+            yield {
+                "started": False,
+                "reason": "the customer said no to paying now; confirm the due date instead",
+            }
+            return
         hint = _amount(amount)
         if not await self._pause_recording():
             yield {
