@@ -203,6 +203,7 @@ class CallRecorder:
                         entries=batch.entries[start:position],
                         returning=False,
                         first_sequence=batch.first_sequence + start if numbered else None,
+                        known_call=True,
                     )
                     start = position
                 if operation is not None:

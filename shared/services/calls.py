@@ -100,6 +100,7 @@ def append_entries(
     entries: Sequence[TranscriptEntryCreate],
     returning: bool = True,
     first_sequence: int | None = None,
+    known_call: bool = False,
 ) -> list[TranscriptEntryPublic]:
     """Append several entries in order with one lookup and one flush (the agent host writes a turn's
     entries in a batch, off its event loop). `returning=False` inserts in one statement and returns
@@ -107,9 +108,12 @@ def append_entries(
     entries itself (the unique (call, sequence) constraint refuses a clash); else they follow the last."""
     if not entries:
         return []
-    exists = session.scalar(sa.select(Call.id).where(Call.organization_id == org_id, Call.id == call_id))
-    if exists is None:
-        raise NotFound("call not found")
+    # `known_call`: the writer set the call up in this organization itself (the agent's recorder, once per
+    # turn) — the lookup would only cost a round trip; the foreign key still refuses a call that is gone.
+    if not known_call:
+        exists = session.scalar(sa.select(Call.id).where(Call.organization_id == org_id, Call.id == call_id))
+        if exists is None:
+            raise NotFound("call not found")
     if first_sequence is None:
         last = session.scalar(
             sa.select(sa.func.max(CallTranscriptEntry.sequence)).where(CallTranscriptEntry.call_id == call_id)
