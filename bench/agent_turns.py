@@ -142,7 +142,22 @@ def fake_model_app() -> Any:
     from fastapi.responses import StreamingResponse
 
     app = FastAPI()
-    words = ["Thank", "you", "for", "that.", "Could", "you", "tell", "me", "a", "little", "more", "about", "your", "situation?"]
+    words = [
+        "Thank",
+        "you",
+        "for",
+        "that.",
+        "Could",
+        "you",
+        "tell",
+        "me",
+        "a",
+        "little",
+        "more",
+        "about",
+        "your",
+        "situation?",
+    ]
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
         body = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "gpt-4o-mini",
