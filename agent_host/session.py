@@ -4,6 +4,7 @@ approved on the call (the guard's allow-list), offers made, the outcome, card ca
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import uuid
@@ -164,7 +165,14 @@ class CallSession:
             approved_percentages=offered.percentages,
             approved_counts=offered.counts,
             business_name=self.context.business_name,
+            names=self._names,
         )
+
+    @functools.cached_property
+    def _names(self) -> frozenset[str]:
+        context = self.context
+        customer = context.customer.name if context.customer else ""
+        return frozenset(n for n in (customer, context.business_name, context.settings.agent_name) if n)
 
     def approve(self, *, amounts: Any = (), dates: Any = ()) -> None:
         """Approve account facts (said as balances, never as an offer) and dates."""

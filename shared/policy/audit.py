@@ -45,6 +45,7 @@ from shared.policy.guard import (
     account_detail_findings,
     offer_approvals,
     review_agent_text,
+    without_names,
 )
 from shared.policy.negotiation import AccountTerms, offer_violations
 
@@ -64,6 +65,7 @@ class AuditContext:
     agent_name: str = "Alex"
     business_name: str | None = None
     callback_number: str | None = None
+    customer_name: str = ""
 
 
 def _is_agent_speech(entry: TranscriptEntryPublic) -> bool:
@@ -169,7 +171,9 @@ def _disclosure_findings(context: AuditContext, transcript: list[TranscriptEntry
     for entry in transcript:
         if not _is_agent_speech(entry):
             continue
-        details = ", ".join(sorted(set(account_detail_findings(entry.text or "", context.protected_terms))))
+        names = frozenset(n for n in (context.customer_name, context.business_name, context.agent_name) if n)
+        said = without_names(entry.text or "", names)
+        details = ", ".join(sorted(set(account_detail_findings(said, context.protected_terms))))
         if not details:
             continue
         if verified_at is None or entry.sequence < verified_at:
@@ -339,6 +343,9 @@ class _Replay:
             approved_percentages=offered.percentages,
             approved_counts=offered.counts,
             business_name=self.audit.business_name or "",
+            names=frozenset(
+                n for n in (self.audit.customer_name, self.audit.business_name, self.audit.agent_name) if n
+            ),
         )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shared.db.tables import Account, ContactPreference
+from shared.db.tables import Account, ContactPreference, Customer
 from shared.domain import PreferenceKind
 from shared.models.calls import CallPublic, TranscriptEntryPublic
 from shared.models.configuration import NegotiationRules
@@ -63,7 +63,16 @@ def review_call(
     account_terms: AccountTerms | None = None
     protected: frozenset[str] = frozenset()
     cease_at: datetime | None = None
+    customer_name = ""
     if call.customer_id is not None:
+        customer_name = (
+            session.scalar(
+                sa.select(Customer.name).where(
+                    Customer.organization_id == org_id, Customer.id == call.customer_id
+                )
+            )
+            or ""
+        )
         accounts = session.scalars(
             sa.select(Account).where(
                 Account.organization_id == org_id, Account.customer_id == call.customer_id
@@ -94,6 +103,7 @@ def review_call(
             agent_name=settings.agent_name,
             business_name=settings.business_name or organization.name,
             callback_number=settings.callback_number,
+            customer_name=customer_name,
         )
     )
     return CallReview(call_id=call_id, findings=findings)

@@ -445,3 +445,13 @@ def test_the_guard_is_fast_enough_for_every_sentence() -> None:
     ] * 25
     seconds = min(timeit.repeat(lambda: [review_agent_text(s, READY) for s in sentences], number=1, repeat=3))
     assert seconds / len(sentences) < 0.002  # generous: the machine is shared; measured ~0.1 ms
+
+
+def test_a_name_with_digits_is_a_name_not_a_figure() -> None:
+    """The customer's own name is said before verification even when it holds digits (a numbered test
+    customer, "Avery Ashgrove 3rd"); the same digits elsewhere are still held."""
+    from shared.policy.guard import GuardContext, review_agent_text
+
+    context = GuardContext(verified=False, names=frozenset({"Avery Ashgrove 7e41"}))
+    assert review_agent_text("May I please speak with Avery Ashgrove 7e41?", context).allowed
+    assert not review_agent_text("You owe 7041 on the account.", context).allowed
