@@ -10,10 +10,11 @@ Streamed (LLM) text is checked sentence by sentence as it arrives."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from line.agent import TurnEnv
 from line.events import (
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _LAST_QUESTION = re.compile(r"[^.!?]*\?\s*$")
 WITHHELD = "[withheld: spoken during card entry]"
+LEGAL_RECORD = "record_legal_events"  # the tool frame the harness sees while code stores a legal event
 _REMOVED = re.compile(r"\[(?:card number|expiry|security code) removed\]")
 _ONLY_CARD_WORDS = 6  # words besides the card details: "here's my card number it's ..."
 CARD_NOT_ALOUD = "For your security, please don't read card details out loud."
@@ -180,9 +182,26 @@ class GuardedAgent:
         turn = await self.obligations.read(text)
         if card_read_aloud:  # and more was said: the keypad first, then the rest of the turn as usual
             turn.say.insert(0, warning)
-        if turn == Turn():
+        if turn == Turn() and not self.obligations.to_record:
             return self.brain.process(env, event)
         return self._after_obligations(env, event, turn)
+
+    async def _store_legal_events(self) -> AsyncIterator[OutputEvent]:
+        """The words said so far go out first (the guard releases them at a tool call); then the legal events'
+        records are written, before the call ends, transfers or goes on."""
+        assert self.obligations is not None
+        if not self.obligations.to_record:
+            return
+        kinds = [queued[0].kind.value for queued in self.obligations.to_record]
+        call_id = f"legal-{self.session.call_id}-{self.session.turns}"
+        yield AgentToolCalled(tool_call_id=call_id, tool_name=LEGAL_RECORD, tool_args={"events": kinds})
+        stored = await asyncio.shield(self.obligations.store())
+        yield AgentToolReturned(
+            tool_call_id=call_id,
+            tool_name=LEGAL_RECORD,
+            tool_args={"events": kinds},
+            result={"recorded": stored},
+        )
 
     async def _after_obligations(
         self, env: TurnEnv, event: UserTurnEnded, turn: Turn
@@ -192,21 +211,21 @@ class GuardedAgent:
         for line in turn.say:
             self._code_lines.append(line)
             yield AgentSendText(text=line)
+        async for item in self._store_legal_events():
+            yield item
         if turn.end:
             async for item in tools.invoke(ToolName.END_CALL.value, reason=turn.end):
                 if not isinstance(item, dict):
                     yield item
             return
         if turn.transfer:
-            transferred = True
-            async for item in tools.invoke(
-                ToolName.TRANSFER_TO_HUMAN.value, reason="the customer asked for a person"
+            outcome: dict[str, Any] = {}
+            async for item in self._spoken(
+                tools.invoke(ToolName.TRANSFER_TO_HUMAN.value, reason="the customer asked for a person"),
+                outcome,
             ):
-                if isinstance(item, dict):
-                    transferred = bool(item.get("transferred"))
-                else:
-                    yield item
-            if transferred:
+                yield item
+            if outcome.get("transferred", True):
                 return
         if turn.repeat_question and self._last_question:
             yield AgentSendText(text=self._last_question)
@@ -214,6 +233,17 @@ class GuardedAgent:
         if turn.run_brain or turn.transfer:
             async for output in self.brain.process(env, event):
                 yield output
+
+    @staticmethod
+    async def _spoken(
+        stream: AsyncIterator[OutputEvent | dict[str, Any]], result: dict[str, Any]
+    ) -> AsyncIterator[OutputEvent]:
+        """A tool's output events; its result dict lands in `result`."""
+        async for item in stream:
+            if isinstance(item, dict):
+                result.update(item)
+            else:
+                yield item
 
     async def _drain(self, stream: AsyncIterator[OutputEvent]) -> None:
         try:

@@ -98,6 +98,7 @@ class Obligations:
         self.tools = tools
         self.note = note  # tells the brain an obligation (the LLM brain's system note)
         self.pending: tuple[LegalEvent, Obligation] | None = None  # asked once for its details
+        self.to_record: list[tuple[LegalEvent, Obligation, bool]] = []  # (event, obligation, verified then)
         self.heard: list[LegalEvent] = []
 
     def _format(self, template: str) -> str:
@@ -226,14 +227,26 @@ class Obligations:
             await self._record(event, obligation)
             if obligation.kind in OUTCOMES:
                 self.session.set_outcome(OUTCOMES[obligation.kind])
+        await self.store()
 
     async def _record(self, event: LegalEvent, obligation: Obligation) -> None:
-        recorded = await self.tools.record_legal_event(event, verified=self.session.verification.verified)
-        self.session.record_event(
-            AgentEvent.LEGAL_EVENT,
-            event.kind.value,
-            {"obligation": obligation.kind.value, "recorded": recorded, "records": obligation.records},
-        )
+        """Queue what the event requires for storing (`store`): the caller hears the answer first, and the
+        records are written before the call goes on, ends or transfers."""
+        self.to_record.append((event, obligation, self.session.verification.verified))
+
+    async def store(self) -> list[str]:
+        """Write the queued records (shielded: a barge-in never leaves them half-done); the kinds stored."""
+        stored: list[str] = []
+        queued, self.to_record = self.to_record, []
+        for event, obligation, verified in queued:
+            recorded = await self.tools.record_legal_event(event, verified=verified)
+            stored += recorded
+            self.session.record_event(
+                AgentEvent.LEGAL_EVENT,
+                event.kind.value,
+                {"obligation": obligation.kind.value, "recorded": recorded, "records": obligation.records},
+            )
+        return stored
 
     def _instruct(self, obligation: Obligation) -> None:
         """The brain is told what it must and must not do from now on (the scripted brain ignores it)."""

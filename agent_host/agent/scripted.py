@@ -821,13 +821,16 @@ class ScriptedBrain:
             async for out in self._negotiating(r):
                 yield out
             return
+        thanked = r.has(Intent.YES) and not r.has(Intent.NO)
+        if thanked:  # said while the arrangement is stored: the caller never waits on the database in silence
+            yield _say("Thank you.")
         async for out in self._tool(
             ToolName.CONFIRM_ARRANGEMENT, offer_id=self.pending, customer_agreed=True
         ):
             yield out
         result = self.last_result
         if result.get("confirmed"):
-            async for out in self._arranged():
+            async for out in self._arranged(thanked=thanked):
                 yield out
             return
         if result.get("read_back") or result.get("asked_again"):
@@ -851,27 +854,27 @@ class ScriptedBrain:
                 f"No problem, I haven't set anything up. {self._describe_pending()} {self.voice.ask()}"
             )
 
-    async def _arranged(self) -> AsyncIterator[OutputEvent]:
+    async def _arranged(self, *, thanked: bool = False) -> AsyncIterator[OutputEvent]:
         """The arrangement is stored: take the first payment now when the customer asked to pay now."""
         offer = self._offer(self.pending)
         assert offer is not None
         first = phrasing.first_payment(offer)
+        all_set = "That's all set" if thanked else "Thank you, that's all set"
         if self.pay_now:
             self.stage = Stage.CARD_CAPTURE
-            yield _say("Thank you.")
+            if not thanked:
+                yield _say("Thank you.")
             async for out in self._tool(ToolName.TAKE_PAYMENT):
                 yield out
         elif offer.first_payment_date == self.session.context.today:
             self.stage = Stage.PAYMENT_OFFER
             yield _say(
-                f"Thank you, that's all set. Would you like to make the first payment of {spoken_amount(first)} "
-                "now by card?"
+                f"{all_set}. Would you like to make the first payment of {spoken_amount(first)} now by card?"
             )
         else:
             self.stage = Stage.WRAP_UP
             yield _say(
-                "Thank you, that's all set, and you'll receive the terms in writing. "
-                "Is there anything else I can help you with?"
+                f"{all_set}, and you'll receive the terms in writing. Is there anything else I can help you with?"
             )
 
     async def _payment_offer(self, r: Reading) -> AsyncIterator[OutputEvent]:
