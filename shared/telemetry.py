@@ -108,6 +108,7 @@ def register_secrets(*values: str | None) -> None:
     _SECRET_VALUES.update(new)
     ordered = sorted(_SECRET_VALUES, key=len, reverse=True)
     _secret_values = re.compile("|".join(re.escape(value) for value in ordered))
+    mask_text.cache_clear()  # a text masked before may hold one of the new secrets
 
 
 def register_settings_secrets(settings: Settings) -> None:
@@ -163,21 +164,14 @@ _CARD_CUES = (
     "security digits", "verification code", "verification number", "on the back", "valid th", "valid until",
     "good th", "good until",
 )  # fmt: skip
-_WORD_SPLIT = re.compile(r"[^a-z]+")
+_CUE = re.compile("|".join(re.escape(cue) for cue in _CARD_CUES))
+_NUMBER_WORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+# Three number words in a row; numerals and punctuation between them keep the run going.
+_NUMBER_RUN = re.compile(rf"(?<![a-z])(?:{_NUMBER_WORD})(?:[^a-z]+(?:{_NUMBER_WORD})(?![a-z])){{2}}")
 
 
 def _may_say_card_data(lowered: str) -> bool:
-    if any(cue in lowered for cue in _CARD_CUES):
-        return True
-    in_a_row = 0
-    for word in _WORD_SPLIT.split(lowered):
-        if word in _NUMBER_WORDS:
-            in_a_row += 1
-            if in_a_row == 3:
-                return True
-        elif word:  # numerals and punctuation between number words keep the run going
-            in_a_row = 0
-    return False
+    return bool(_CUE.search(lowered) or _NUMBER_RUN.search(lowered))
 
 
 def _keep_last4(digits_text: str, prefix: str = "") -> str:
@@ -185,6 +179,7 @@ def _keep_last4(digits_text: str, prefix: str = "") -> str:
     return f"{prefix}***{digits[-4:]}" if len(digits) > 4 else f"{prefix}***"
 
 
+@functools.lru_cache(maxsize=4096)  # span attributes and log lines repeat (tool names, event texts, ids)
 def mask_text(text: str) -> str:
     """Mask e-mails, card/account/phone/SSN numbers in `text`, keeping at most the last four digits; remove
     card data said in words (`shared.policy.card_data`), keypad presses and credentials (header, query and

@@ -12,6 +12,7 @@ text ("twelve hundred dollars", "forty percent", "the thirteen thousand six hund
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -256,6 +257,7 @@ _CLOCK = re.compile(r":|\b(?:[ap]\.?m\b|o'?clock)")
 _DIGITS = re.compile(r"\d")
 
 
+@functools.lru_cache(maxsize=1024)
 def find_figures(text: str) -> Figures:
     """Every figure and date in one line, each classified (see the module docstring).
 

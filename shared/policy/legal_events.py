@@ -15,6 +15,7 @@ Pure and deterministic: no I/O, no clock (the caller passes `today`)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -947,6 +948,7 @@ def _conversation_events(said: str, today: date, found: _Found) -> None:
         found[LegalEventKind.CALLBACK_REQUEST] = _callback_details(said, today)
 
 
+@functools.lru_cache(maxsize=512)
 def recognize(text: str, *, today: date) -> tuple[LegalEvent, ...]:
     """Every legal event in one customer utterance, in `LegalEventKind` order, each kind at most once, with
     the details said. `today` is the customer's local date (for "call me back tomorrow")."""
