@@ -104,6 +104,8 @@ class CallSession:
     acknowledged: bool = False  # the harness reports what was spoken (Line `agent_speech`)
     collection_stopped: str | None = None  # the legal event after which no collection talk is allowed
     recording_stopped: bool = False  # the caller objected to being recorded
+    _guard_key: tuple[Any, ...] | None = field(default=None, repr=False)
+    _guard_context: GuardContext | None = field(default=None, repr=False)
     arrangement: ArrangementPublic | None = None
     payment: PaymentPublic | None = None
     hardship: bool = False
@@ -152,9 +154,20 @@ class CallSession:
 
     def guard_context(self) -> GuardContext:
         """The guard's view of the call: account facts approved as balances (`approve`), the offers made on
-        the call as the only source of offer figures, counts and percentages (`remember_offer`)."""
+        the call as the only source of offer figures, counts and percentages (`remember_offer`). Built again
+        only when one of those changed (the guard asks for it for every sentence)."""
+        key = (
+            self.verification.verified,
+            self.collection_stopped,
+            len(self.disclosed),
+            len(self.approved_amounts),
+            len(self.approved_dates),
+            len(self.offers),
+        )
+        if self._guard_key == key and self._guard_context is not None:
+            return self._guard_context
         offered = offer_approvals(self.offers.values())
-        return GuardContext(
+        self._guard_key, self._guard_context = key, GuardContext(
             # After a cease, dispute, bankruptcy, ... the debt is as unspeakable as before verification.
             verified=self.verification.verified and self.collection_stopped is None,
             disclosed=frozenset(self.disclosed),
@@ -167,6 +180,7 @@ class CallSession:
             business_name=self.context.business_name,
             names=self._names,
         )
+        return self._guard_context
 
     @functools.cached_property
     def _names(self) -> frozenset[str]:
