@@ -167,18 +167,21 @@ class CallSession:
         if self._guard_key == key and self._guard_context is not None:
             return self._guard_context
         offered = offer_approvals(self.offers.values())
-        self._guard_key, self._guard_context = key, GuardContext(
-            # After a cease, dispute, bankruptcy, ... the debt is as unspeakable as before verification.
-            verified=self.verification.verified and self.collection_stopped is None,
-            disclosed=frozenset(self.disclosed),
-            approved_amounts=frozenset(self.approved_amounts),
-            approved_dates=frozenset(self.approved_dates) | offered.dates,
-            protected_terms=self.context.protected_terms,
-            offer_amounts=offered.amounts,
-            approved_percentages=offered.percentages,
-            approved_counts=offered.counts,
-            business_name=self.context.business_name,
-            names=self._names,
+        self._guard_key, self._guard_context = (
+            key,
+            GuardContext(
+                # After a cease, dispute, bankruptcy, ... the debt is as unspeakable as before verification.
+                verified=self.verification.verified and self.collection_stopped is None,
+                disclosed=frozenset(self.disclosed),
+                approved_amounts=frozenset(self.approved_amounts),
+                approved_dates=frozenset(self.approved_dates) | offered.dates,
+                protected_terms=self.context.protected_terms,
+                offer_amounts=offered.amounts,
+                approved_percentages=offered.percentages,
+                approved_counts=offered.counts,
+                business_name=self.context.business_name,
+                names=self._names,
+            ),
         )
         return self._guard_context
 
