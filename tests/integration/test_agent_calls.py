@@ -236,7 +236,9 @@ async def test_an_inbound_caller_is_found_by_caller_id_and_verified_by_name(
             },
             sessions=agent_runtime.sessions,
         )
-    assert result.agent_messages[1].startswith("Thank you for calling Demo Bank")
+    # The recording notice first, and the greeting in the same breath (one message).
+    assert result.agent_messages[0].startswith("This call may be recorded")
+    assert "Thank you for calling Demo Bank" in result.agent_messages[0]
     assert result.outcome is CallOutcome.PAYMENT_PLAN and result.findings == []
     with transaction(agent_runtime.sessions) as session:
         call = session.get(Call, result.call_id)
