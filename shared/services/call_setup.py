@@ -331,6 +331,7 @@ def load_call_setup(
     from_number = _number(str(meta.get("from") or from_number or ""))
     with transaction(sessions) as session:
         row = session.get(Call, call_id)
+        no_row = row is None  # no call with this id at all: the row is made new below, without asking again
         org_id = _resolve_org(session, meta, row)
         if row is not None and row.organization_id != org_id:
             row = None  # another organization's call: nothing is read from it (storing it is NotFound)
@@ -406,6 +407,7 @@ def load_call_setup(
             session=session,
             org_id=org_id,
             call_id=call_id,
+            known_new=no_row,
             call_in=CallCreate(
                 call_type=call_type,
                 direction=direction,

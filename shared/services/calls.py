@@ -37,10 +37,16 @@ def _get_row(session: Session, org_id: uuid.UUID, call_id: uuid.UUID) -> Call:
 
 
 def create_call(
-    *, session: Session, org_id: uuid.UUID, call_in: CallCreate, call_id: uuid.UUID | None = None
+    *,
+    session: Session,
+    org_id: uuid.UUID,
+    call_in: CallCreate,
+    call_id: uuid.UUID | None = None,
+    customer_known: bool = False,
 ) -> CallPublic:
-    """Create a call row; `call_id` lets a caller that already handed the id out (TwiML, SIP headers) use it."""
-    if call_in.customer_id is not None:
+    """Create a call row; `call_id` lets a caller that already handed the id out (TwiML, SIP headers) use it.
+    `customer_known`: the caller found the customer in this organization itself."""
+    if call_in.customer_id is not None and not customer_known:
         exists = session.scalar(
             sa.select(Customer.id).where(
                 Customer.organization_id == org_id, Customer.id == call_in.customer_id
@@ -153,16 +159,25 @@ def append_entries(
 
 
 def begin_agent_call(
-    *, session: Session, org_id: uuid.UUID, call_id: uuid.UUID | None, call_in: CallCreate
+    *,
+    session: Session,
+    org_id: uuid.UUID,
+    call_id: uuid.UUID | None,
+    call_in: CallCreate,
+    known_new: bool = False,
 ) -> CallPublic:
     """The call the agent is about to conduct: the row with `call_id` when the caller (campaign driver, test
     call, Twilio webhook) created it already — given the agent's brain and configuration versions and moved
     to in progress — else a new row. Another organization's call id is NotFound."""
     # Locked (PostgreSQL): the dialer may be writing the row's metadata at this moment (`mark_dialed`), and
     # the merge below must not drop what it wrote.
-    row = session.get(Call, call_id, with_for_update=True) if call_id is not None else None
+    # `known_new`: the caller looked for the row in this transaction and the customer is the organization's
+    # (the agent's call setup) — neither needs asking again.
+    row = session.get(Call, call_id, with_for_update=True) if call_id is not None and not known_new else None
     if row is None:
-        return create_call(session=session, org_id=org_id, call_in=call_in, call_id=call_id)
+        return create_call(
+            session=session, org_id=org_id, call_in=call_in, call_id=call_id, customer_known=known_new
+        )
     if row.organization_id != org_id:
         raise NotFound("call not found")
     for field in (
