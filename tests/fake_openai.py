@@ -197,3 +197,32 @@ def after(tool: str, reply: Reply | Rule, **match: Any) -> Rule:
         return reply(messages) if callable(reply) else reply
 
     return rule
+
+
+# --- A well-behaved model's moves, shared by the LLM-brain tests ---------------------------------------------
+
+
+def quote_options(messages: list[dict[str, Any]]) -> Reply:
+    """The model quotes what the engine returned: the balance and the first offer's own summary."""
+    summary = tool_results(messages, "get_account_summary")[-1]
+    options = tool_results(messages, "get_payment_options")[-1]
+    balance = f"${float(summary['balance']):,.2f}"
+    return Reply(
+        text=f"Your balance is {balance}. {options['offers'][0]['summary']} Would that work for you?"
+    )
+
+
+def read_back_counter(messages: list[dict[str, Any]]) -> Reply:
+    """The model asks for the read-back of the offer the engine answered the customer's proposal with."""
+    offer_id = tool_results(messages, "evaluate_counter_offer")[-1]["offer"]["id"]
+    return Reply(tool_calls=(ToolCall("confirm_arrangement", {"offer_id": offer_id}),))
+
+
+def agree_to_counter(messages: list[dict[str, Any]]) -> Reply | None:
+    """After the customer says "i agree", the model confirms that offer with customer_agreed=true."""
+    if "i agree" not in last_user(messages).lower():
+        return None
+    offer_id = tool_results(messages, "evaluate_counter_offer")[-1]["offer"]["id"]
+    return Reply(
+        tool_calls=(ToolCall("confirm_arrangement", {"offer_id": offer_id, "customer_agreed": True}),)
+    )

@@ -31,37 +31,16 @@ from tests.fake_openai import (
     Reply,
     ToolCall,
     after,
+    agree_to_counter,
     last_user,
+    quote_options,
+    read_back_counter,
     tool_results,
     when_user,
 )
 from tests.servers import serve_in_thread
 
 __all__ = ["agent_database", "agent_runtime"]
-
-
-def _quote_options(messages: list[dict[str, Any]]) -> Reply:
-    """The model quotes what the engine returned: the balance and the first offer's own summary."""
-    summary = tool_results(messages, "get_account_summary")[-1]
-    options = tool_results(messages, "get_payment_options")[-1]
-    balance = f"${float(summary['balance']):,.2f}"
-    return Reply(
-        text=f"Your balance is {balance}. {options['offers'][0]['summary']} Would that work for you?"
-    )
-
-
-def _confirm_counter(messages: list[dict[str, Any]]) -> Reply:
-    offer_id = tool_results(messages, "evaluate_counter_offer")[-1]["offer"]["id"]
-    return Reply(tool_calls=(ToolCall("confirm_arrangement", {"offer_id": offer_id}),))
-
-
-def _agree(messages: list[dict[str, Any]]) -> Reply | None:
-    if "I agree" not in last_user(messages):
-        return None
-    offer_id = tool_results(messages, "evaluate_counter_offer")[-1]["offer"]["id"]
-    return Reply(
-        tool_calls=(ToolCall("confirm_arrangement", {"offer_id": offer_id, "customer_agreed": True}),)
-    )
 
 
 PROMISE_SCRIPT = [
@@ -101,7 +80,7 @@ PROMISE_SCRIPT = [
         ),
         outcome="verified",
     ),
-    after("get_payment_options", _quote_options),
+    after("get_payment_options", quote_options),
     when_user(
         "Friday",
         Reply(
@@ -110,9 +89,9 @@ PROMISE_SCRIPT = [
             )
         ),
     ),
-    after("evaluate_counter_offer", _confirm_counter),
+    after("evaluate_counter_offer", read_back_counter),
     after("confirm_arrangement", Reply(text=""), read_back=True),
-    _agree,
+    agree_to_counter,
     after(
         "confirm_arrangement",
         Reply(text="Thank you, that's all set. Is there anything else I can help you with?"),
@@ -288,9 +267,9 @@ PAYMENT_SCRIPT = [
     when_user(
         "full balance now", Reply(tool_calls=(ToolCall("evaluate_counter_offer", {"kind": "pay_in_full"}),))
     ),
-    after("evaluate_counter_offer", _confirm_counter),
+    after("evaluate_counter_offer", read_back_counter),
     after("confirm_arrangement", Reply(text=""), read_back=True),
-    _agree,
+    agree_to_counter,
     after("confirm_arrangement", _take_full_payment, confirmed=True),
     after("take_payment", Reply(text=""), started=True),
     _after_payment,

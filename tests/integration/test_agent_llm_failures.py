@@ -39,8 +39,11 @@ from tests.fake_openai import (
     Rule,
     ToolCall,
     after,
+    agree_to_counter,
     http_error,
     last_user,
+    quote_options,
+    read_back_counter,
     tool_results,
     when_user,
 )
@@ -51,29 +54,6 @@ __all__ = ["agent_database", "agent_runtime"]
 
 
 # --- The model's script (a well-behaved model) ----------------------------------------------------------
-
-
-def _quote_options(messages: list[dict[str, Any]]) -> Reply:
-    summary = tool_results(messages, "get_account_summary")[-1]
-    options = tool_results(messages, "get_payment_options")[-1]
-    balance = f"${float(summary['balance']):,.2f}"
-    return Reply(
-        text=f"Your balance is {balance}. {options['offers'][0]['summary']} Would that work for you?"
-    )
-
-
-def _read_back_counter(messages: list[dict[str, Any]]) -> Reply:
-    offer_id = tool_results(messages, "evaluate_counter_offer")[-1]["offer"]["id"]
-    return Reply(tool_calls=(ToolCall("confirm_arrangement", {"offer_id": offer_id}),))
-
-
-def _agree(messages: list[dict[str, Any]]) -> Reply | None:
-    if "i agree" not in last_user(messages):
-        return None
-    offer_id = tool_results(messages, "evaluate_counter_offer")[-1]["offer"]["id"]
-    return Reply(
-        tool_calls=(ToolCall("confirm_arrangement", {"offer_id": offer_id, "customer_agreed": True}),)
-    )
 
 
 # What the customer says, as speech recognition hands it over: lower case, numbers as words, fillers.
@@ -129,7 +109,7 @@ RULES: dict[str, Rule] = {
         ),
         outcome="verified",
     ),
-    "quote": after("get_payment_options", _quote_options),
+    "quote": after("get_payment_options", quote_options),
     "proposal": when_user(
         "whole thing",
         Reply(
@@ -138,9 +118,9 @@ RULES: dict[str, Rule] = {
             )
         ),
     ),
-    "read_back": after("evaluate_counter_offer", _read_back_counter),
+    "read_back": after("evaluate_counter_offer", read_back_counter),
     "after_read_back": after("confirm_arrangement", Reply(text=""), read_back=True),
-    "agree": _agree,
+    "agree": agree_to_counter,
     "all_set": after(
         "confirm_arrangement",
         Reply(text="Thank you, that's all set. Is there anything else I can help you with?"),
