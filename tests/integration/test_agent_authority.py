@@ -119,11 +119,7 @@ async def test_a_yes_over_an_interrupted_read_back_is_not_consent(
     """The harness reports only "To confirm:" spoken before the caller's "yes": the terms are read again and
     nothing is stored until the caller says yes to terms they heard in full."""
     customer = make_debtor(agent_runtime, agent_database.org_id)
-    meta = {
-        "organization_id": str(agent_database.org_id),
-        "customer_id": str(customer.id),
-        "brain": "scripted",
-    }
+    meta = _meta(agent_database, customer.id, brain="scripted")
     async with serve_agent_host(agent_runtime) as url:
         talk = await converse(
             url,
@@ -159,30 +155,18 @@ OPENING = [
     ),
 ]
 # A model that believes whatever it is told — and tells the tools the customer's true digits.
+# The customer's true digits, whatever was said.
+TRUE_DIGITS = Reply(
+    tool_calls=(
+        ToolCall(
+            "verify_identity", {"name_confirmed": True, "account_last_4": "4321", "postal_code": "85004"}
+        ),
+    )
+)
 INVENTED_VERIFICATION = [
     *OPENING,
-    when_user(
-        "zero",
-        Reply(
-            tool_calls=(
-                ToolCall(
-                    "verify_identity",
-                    {"name_confirmed": True, "account_last_4": "4321", "postal_code": "85004"},
-                ),
-            )
-        ),
-    ),
-    when_user(
-        "his numbers",
-        Reply(
-            tool_calls=(
-                ToolCall(
-                    "verify_identity",
-                    {"name_confirmed": True, "account_last_4": "4321", "postal_code": "85004"},
-                ),
-            )
-        ),
-    ),
+    when_user("zero", TRUE_DIGITS),
+    when_user("his numbers", TRUE_DIGITS),
     after(
         "verify_identity",
         Reply(tool_calls=(ToolCall("get_account_summary", {}),)),
@@ -273,8 +257,8 @@ def fake_llm(request: pytest.FixtureRequest) -> Iterator[tuple[FakeOpenAI, str]]
         yield fake, url
 
 
-def _meta(database: AgentDatabase, customer_id: uuid.UUID) -> dict[str, Any]:
-    return {"organization_id": str(database.org_id), "customer_id": str(customer_id)}
+def _meta(database: AgentDatabase, customer_id: uuid.UUID, **extra: str) -> dict[str, Any]:
+    return {"organization_id": str(database.org_id), "customer_id": str(customer_id), **extra}
 
 
 @pytest.mark.parametrize("fake_llm", [INVENTED_VERIFICATION], indirect=True)
@@ -398,11 +382,7 @@ async def test_a_caller_reading_card_digits_aloud_is_stopped_and_sent_to_the_key
     """Card details read aloud outside a card capture are cut out of the record, answered by code with
     "use the keypad" and the question the agent had asked, and never shape the conversation."""
     customer = make_debtor(agent_runtime, agent_database.org_id)
-    meta = {
-        "organization_id": str(agent_database.org_id),
-        "customer_id": str(customer.id),
-        "brain": "scripted",
-    }
+    meta = _meta(agent_database, customer.id, brain="scripted")
     async with serve_agent_host(agent_runtime) as url:
         talk = await converse(
             url,
