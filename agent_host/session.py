@@ -181,6 +181,7 @@ class CallSession:
                 approved_counts=offered.counts,
                 business_name=self.context.business_name,
                 names=self._names,
+                today=self.context.today,
             ),
         )
         return self._guard_context

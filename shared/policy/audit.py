@@ -297,6 +297,7 @@ class _Replay:
         self.amounts: set[Decimal] = set()
         self.dates: set[date] = set()
         self.offers: list[Offer] = []
+        self.today: date | None = None  # the call's date, as the payment options gave it ("as_of")
 
     def see(self, entry: TranscriptEntryPublic) -> None:
         if entry.entry_type is TranscriptEntryType.EVENT:
@@ -317,6 +318,7 @@ class _Replay:
                 if value is not None and value > 0:
                     self.amounts.add(value)
         if entry.tool_name == ToolName.GET_PAYMENT_OPTIONS.value:
+            self.today = _date(response.get("as_of")) or self.today
             self.dates |= {
                 d for d in map(_date, (response.get("latest_first_payment_date"), response.get("as_of"))) if d
             }
@@ -346,6 +348,7 @@ class _Replay:
             names=frozenset(
                 n for n in (self.audit.customer_name, self.audit.business_name, self.audit.agent_name) if n
             ),
+            today=self.today,
         )
 
 

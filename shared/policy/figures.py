@@ -150,6 +150,19 @@ _WORD_DATE = re.compile(
     rf"|\bthe\s+(?P<d4>{_DAY})\b(?=\s*(?:[.,;?!]|$|\b(?:of\s+(?:the|this|next)\s+month|then|instead|works?|would|is|if|at|or|and)\b))",
     re.IGNORECASE,
 )
+# Dates said relative to the day of the call. Only in a line about paying (a payment "due tomorrow" is a
+# date the policy must have approved; "thanks for your time today" and "within the next 30 days" are not).
+_RELATIVE_DATE = re.compile(
+    rf"\b(?P<after>(?:the\s+)?day\s+after\s+)?tomorrow\b"
+    rf"|\b(?P<n>\d{{1,2}}|(?:{_UNITS}|{_TENS})(?:[\s-]+(?:{_UNITS}))?)\s+days?\s+from\s+(?:now|today)\b"
+    rf"|\b(?P<week>a|one|two|2|1)\s+weeks?\s+from\s+(?:now|today)\b"
+    r"|\bend\s+of\s+(?P<month>the|this|next)\s+month\b",
+    re.IGNORECASE,
+)
+_PAYING = re.compile(
+    r"\b(?:pay\w*|paid|due|deadline|installments?|settle\w*|charge\w*|draft\w*|debit\w*)\b", re.I
+)
+_WEEK_COUNTS = {"a": 1, "one": 1, "1": 1, "two": 2, "2": 2}
 _WEEKDAY = re.compile(r"\b(?:this\s+|next\s+|on\s+)?(" + "|".join(WEEKDAYS) + r")\b", re.IGNORECASE)
 
 
@@ -178,6 +191,8 @@ class SpokenDate:
     day: int | None = None
     year: int | None = None
     weekday: int | None = None
+    days_from_today: int | None = None  # "tomorrow", "ten days from now": a date only the call's day fixes
+    month_end: int | None = None  # "the end of the month" (0) or "of next month" (1)
 
 
 @dataclass(frozen=True)
@@ -269,7 +284,13 @@ def find_figures(text: str) -> Figures:
     has_number_word = not words.isdisjoint(_NUMBER_WORDS)
     has_fraction = not words.isdisjoint(_FRACTION_WORDS)
     if not (
-        digit_count or has_number_word or has_fraction or "day" in lower or not words.isdisjoint(_ORDINALS)
+        digit_count
+        or has_number_word
+        or has_fraction
+        or "day" in lower
+        or "tomorrow" in lower
+        or "end of" in lower
+        or not words.isdisjoint(_ORDINALS)
     ):
         return _NO_FIGURES
     if digit_count and not words.isdisjoint(_SCALE_WORDS):
@@ -342,11 +363,30 @@ def _dates(
             SpokenDate(text=match.group(0), weekday=WEEKDAYS[match.group(1).lower()])
             for match in _WEEKDAY.finditer(text)
         ]
+    if ("tomorrow" in lower or " from " in lower or "end of" in lower) and _PAYING.search(lower):
+        for match in _RELATIVE_DATE.finditer(text):
+            relative = _relative_date(match)
+            if relative is not None:
+                dates.append(relative)
+                blanked.append(match.span())
     if "code" in lower or "reference" in lower:
         blanked += [match.span(1) for match in _SPELLED_CODE.finditer(text)]
     if not words.isdisjoint(_IDENTIFIER_WORDS):
         blanked += [match.span(1) for match in _IDENTIFIED.finditer(text)]
     return dates, blanked
+
+
+def _relative_date(match: re.Match[str]) -> SpokenDate | None:
+    said = match.group(0)
+    if match.group("month"):
+        return SpokenDate(text=said, month_end=1 if match.group("month").lower() == "next" else 0)
+    if match.group("week"):
+        return SpokenDate(text=said, days_from_today=7 * _WEEK_COUNTS[match.group("week").lower()])
+    if match.group("n"):
+        count = match.group("n")
+        days = int(count) if count.isdigit() else words_to_number(count.lower().replace("-", " ").split())
+        return SpokenDate(text=said, days_from_today=days) if days is not None else None
+    return SpokenDate(text=said, days_from_today=2 if match.group("after") else 1)
 
 
 def _number_figure(clean: str, said: str, start: int, end: int, money_context: bool) -> Figure | None:

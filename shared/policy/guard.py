@@ -18,11 +18,12 @@ context, so the rules are tested without any agent."""
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -500,6 +501,8 @@ class GuardContext:
     # Names the agent says as names (the customer's, its own, the business's): never read as figures, even
     # when they hold digits ("Avery Ashgrove 3rd", a test customer's numbered name).
     names: frozenset[str] = frozenset()
+    # The customer's date on the call: what "tomorrow" or "the end of the month" means (None: not checked).
+    today: date | None = None
 
 
 @dataclass(frozen=True)
@@ -696,7 +699,10 @@ def figure_violations(text: str, context: GuardContext) -> list[GuardViolation]:
                 GuardViolation(GuardRule.UNAPPROVED_COUNT, f"{figure.text!r} was not approved on this call")
             )
     for spoken in figures.dates:
-        if not any(_date_matches(spoken, value) for value in context.approved_dates):
+        relative = spoken.days_from_today is not None or spoken.month_end is not None
+        if relative and context.today is None:
+            continue
+        if not any(_date_matches(spoken, value, context.today) for value in context.approved_dates):
             violations.append(
                 GuardViolation(
                     GuardRule.UNAPPROVED_DATE, f"{_date_label(spoken)} was not approved on this call"
@@ -705,7 +711,12 @@ def figure_violations(text: str, context: GuardContext) -> list[GuardViolation]:
     return violations
 
 
-def _date_matches(spoken: SpokenDate, value: date) -> bool:
+def _date_matches(spoken: SpokenDate, value: date, today: date | None) -> bool:
+    if today is not None and spoken.days_from_today is not None:
+        return value == today + timedelta(days=spoken.days_from_today)
+    if today is not None and spoken.month_end is not None:
+        year, month = divmod(today.year * 12 + today.month - 1 + spoken.month_end, 12)
+        return value == date(year, month + 1, calendar.monthrange(year, month + 1)[1])
     if spoken.weekday is not None:
         return value.weekday() == spoken.weekday
     if spoken.month is not None and spoken.month != value.month:

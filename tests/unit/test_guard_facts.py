@@ -219,6 +219,44 @@ def test_approved_dates_pass(text: str) -> None:
     assert review_agent_text(text, READY).allowed
 
 
+# The call is on Thursday December 3, 2026: "tomorrow" is Friday December 4 (approved), "the end of the month"
+# December 31 (not approved), "two weeks from today" December 17 (not approved).
+ON_THE_DAY = GuardContext(**{**READY.__dict__, "today": date(2026, 12, 3)})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you'd need to pay the three hundred by the day after tomorrow",
+        "the first payment would be due at the end of the month",
+        "if you can pay two weeks from today we're all set",
+        "we can settle if the payment comes in ten days from now",
+        "your payment is due by the end of next month",
+    ],
+)
+def test_relative_dates_nobody_approved_are_held(text: str) -> None:
+    """A payment date said relative to the call's day is a date like any other: it must be approved."""
+    assert GuardRule.UNAPPROVED_DATE in _rules(text, ON_THE_DAY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the first payment of one hundred twenty dollars would be due tomorrow",
+        "so you'd pay the seven hundred twenty tomorrow",
+        "thanks for your time today",
+        "we can talk again tomorrow if you like",  # not a payment date
+        "i'll send the terms within the next thirty days",
+    ],
+)
+def test_relative_dates_that_are_approved_or_not_payment_dates_pass(text: str) -> None:
+    assert review_agent_text(text, ON_THE_DAY).allowed
+
+
+def test_relative_dates_are_not_judged_without_the_calls_day() -> None:
+    assert review_agent_text("the payment would be due at the end of the month", READY).allowed
+
+
 # --- Before verification ------------------------------------------------------------------------------------
 
 
