@@ -25,6 +25,7 @@ from line.events import (
 )
 
 from agent_host.agent import phrasing
+from agent_host.agent.lines import line
 from agent_host.agent.nlu import Intent, Reading, money_said, read
 from agent_host.agent.phrasing import Voice
 from agent_host.session import CallSession
@@ -111,6 +112,7 @@ class ScriptedBrain:
         self.pay_now = False
         self.last_result: dict[str, Any] = {}
         self.read_back_next = False  # resumed right after the engine accepted the customer's proposal
+        self.language = "en"  # the language the brain speaks: picks the wording in `lines`
 
     # --- Plumbing ----------------------------------------------------------------------------------------
 
@@ -152,9 +154,13 @@ class ScriptedBrain:
     def _first(self) -> str:
         return self.session.context.first_name
 
+    def _line(self, key: str, **values: object) -> str:
+        """The sentence `key` in the language this call is held in."""
+        return line(self.language, key, **values)
+
     def _reach_us(self) -> str:
         number = callback_number_spoken(self.session)
-        return f" You can reach us at {number}." if number else ""
+        return self._line("reach_us", number=number) if number else ""
 
     # --- Entry points ------------------------------------------------------------------------------------
 
@@ -184,10 +190,10 @@ class ScriptedBrain:
             return
         if outcome == "succeeded":
             self.stage = Stage.WRAP_UP
-            yield _say("Is there anything else I can help you with today?")
+            yield _say(self._line("payment_succeeded"))
         elif outcome == "declined":
             self.stage = Stage.PAYMENT_RETRY
-            yield _say("Would you like to try a different card?")
+            yield _say(self._line("try_other_card"))
         else:
             async for out in self._after_payment_declined():
                 yield out
@@ -240,14 +246,10 @@ class ScriptedBrain:
             return
         verification = self.session.verification.stage
         if verification is VerificationStage.LOCKED:
-            words = (
-                "I'm sorry, I wasn't able to verify your identity, so I can't continue with this call."
-                f"{self._reach_us()} Goodbye."
-            )
-            stream = self._end(words, reason="verification locked")
+            stream = self._end(self._line("locked", reach_us=self._reach_us()), reason="verification locked")
         elif verification is VerificationStage.WRONG_PARTY:
             self.session.set_outcome(CallOutcome.WRONG_PARTY)
-            stream = self._end("I'm sorry to have bothered you. Goodbye.", reason="wrong party")
+            stream = self._end(self._line("wrong_party_short"), reason="wrong party")
         elif answered and isinstance(event, UserTurnEnded):
             if heard and self.stage is Stage.CARD_CAPTURE:
                 return  # the card capture's own keypad prompt was just spoken
@@ -266,18 +268,15 @@ class ScriptedBrain:
         elif stage is Stage.AWAITING_NAME:
             assert context.customer is not None
             inbound = context.direction is CallDirection.INBOUND
-            ask = "May I have your full name, please?" if inbound else f"Is this {self._first}?"
+            ask = self._line("ask_full_name") if inbound else self._line("is_this", first=self._first)
             stream = _words(ask)
         elif stage is Stage.AWAITING_FACTORS:
             again = (
-                "I'm sorry, that doesn't match what I have on file. "
+                self._line("factors_mismatch")
                 if self.session.verification.failed_attempts
-                else f"Thank you, {self._first}. "
+                else self._line("thanks_name", first=self._first)
             )
-            stream = _words(
-                f"{again}To protect your privacy, please tell me the last four digits of your account number "
-                "and your ZIP code."
-            )
+            stream = _words(self._line("ask_factors", lead=again))
         elif stage is Stage.NEGOTIATING and self.session.options is None:
             stream = self._verified()
         elif stage is Stage.NEGOTIATING and self.read_back_next:
@@ -289,16 +288,11 @@ class ScriptedBrain:
         elif stage is Stage.CONFIRMING:
             stream = self._read_back()
         elif stage is Stage.CARD_CAPTURE:
-            stream = _words(
-                "Please use your phone's keypad to enter the card details, followed by the pound key."
-            )
+            stream = _words(self._line("enter_card"))
         elif stage is Stage.WRAP_UP and self.session.arrangement is not None:
-            stream = _words(
-                "That's all set, and you'll receive the terms in writing. Is there anything else I can help "
-                "you with?"
-            )
+            stream = _words(self._line("all_set_anything_else"))
         else:
-            stream = _words("Is there anything else I can help you with?")
+            stream = _words(self._line("anything_else"))
         async for out in stream:
             yield out
 
@@ -345,21 +339,20 @@ class ScriptedBrain:
         async for out in self._tool(ToolName.GIVE_DISCLOSURES, kind=DisclosureKind.RECORDING_NOTICE.value):
             yield out
         agent, business = context.settings.agent_name, context.business_name
-        who = f"this is {agent}" + (f" calling from {business}" if business else "")
+        who = (
+            self._line("who_from", agent=agent, business=business)
+            if business
+            else self._line("who", agent=agent)
+        )
         if context.customer is None:
-            async for out in self._end(
-                f"Hi, {who}. I'm sorry, I don't have the right details for this call, so I'll let you go. Goodbye.",
-                reason="unknown party",
-            ):
+            async for out in self._end(self._line("unknown_party", who=who), reason="unknown party"):
                 yield out
             return
         self.stage = Stage.AWAITING_NAME
         if context.direction is CallDirection.INBOUND:
-            yield _with_disclosure(
-                f"Thank you for calling {business}, this is {agent}. May I have your full name, please?"
-            )
+            yield _with_disclosure(self._line("greet_inbound", business=business, agent=agent))
         else:
-            yield _with_disclosure(f"Hi, {who}. May I please speak with {context.customer.name}?")
+            yield _with_disclosure(self._line("greet_outbound", who=who, name=context.customer.name))
 
     async def _voicemail(self) -> AsyncIterator[OutputEvent]:
         self.stage = Stage.ENDED
@@ -369,20 +362,18 @@ class ScriptedBrain:
     # --- Requests honored at any point -------------------------------------------------------------------
 
     async def _cease(self, r: Reading) -> AsyncIterator[OutputEvent]:
-        yield _say("Understood.")
+        yield _say(self._line("understood"))
         async for out in self._tool(ToolName.RECORD_CEASE_REQUEST):
             yield out
-        words = "I've recorded your request, and we won't call you about this again. Goodbye."
+        words = self._line("cease_recorded")
         async for out in self._end(words, reason="cease requested"):
             yield out
 
     async def _attorney(self, r: Reading) -> AsyncIterator[OutputEvent]:
-        yield _say("Thank you for letting me know.")
+        yield _say(self._line("thanks_for_telling"))
         async for out in self._tool(ToolName.RECORD_CEASE_REQUEST, attorney=True):
             yield out
-        words = (
-            "I've noted that you're represented by an attorney; we'll direct any contact to them. Goodbye."
-        )
+        words = self._line("attorney_noted")
         async for out in self._end(words, reason="attorney"):
             yield out
 
@@ -391,9 +382,7 @@ class ScriptedBrain:
             yield out
         if self.last_result.get("transferred") is False:
             self.stage = Stage.CALLBACK_DAY
-            yield _say(
-                "I'm not able to transfer this call right now. I can have someone call you back. What day works best?"
-            )
+            yield _say(self._line("no_transfer_callback"))
         else:
             self.stage = Stage.ENDED
 
@@ -403,9 +392,8 @@ class ScriptedBrain:
         async for out in self._tool(ToolName.VERIFY_IDENTITY, name_confirmed=False):
             yield out
         context = self.session.context
-        text = words or (
-            f"I'm sorry to have bothered you. This is {context.settings.agent_name} from {context.business_name}; "
-            "we'll call back another time. Goodbye."
+        text = words or self._line(
+            "wrong_party_goodbye", agent=context.settings.agent_name, business=context.business_name
         )
         self.session.set_outcome(CallOutcome.WRONG_PARTY)
         async for out in self._end(text, reason="wrong party"):
@@ -418,9 +406,7 @@ class ScriptedBrain:
         assert context.customer is not None
         claim = read_identity_claim(r.text, context.customer.name)
         inbound = context.direction is CallDirection.INBOUND
-        only_holder = (
-            "I'm sorry, I can only discuss this with the account holder. Thank you for calling. Goodbye."
-        )
+        only_holder = self._line("only_holder")
         if claim is IdentityClaim.OTHER_PERSON or r.has(Intent.WRONG_PERSON, Intent.NOT_AVAILABLE):
             # A caller who rang us about someone else's account is not told we will call back.
             stream = self._wrong_party(only_holder if inbound else None)
@@ -443,8 +429,13 @@ class ScriptedBrain:
             return
         agent, business = context.settings.agent_name, context.business_name
         yield _say(
-            f"This is {agent} from {business}. I can only discuss the reason for my call with "
-            f"{context.customer.name}. Is this {self._first}?"
+            self._line(
+                "ask_for_customer",
+                agent=agent,
+                business=business,
+                name=context.customer.name,
+                first=self._first,
+            )
         )
 
     async def _name_confirmed(self, r: Reading) -> AsyncIterator[OutputEvent]:
@@ -455,7 +446,7 @@ class ScriptedBrain:
         outcome = self.last_result.get("outcome")
         if outcome == VerificationOutcome.NAME_NOT_CONFIRMED.value:
             # Digits alone are not the customer saying who they are (a spouse may know them).
-            yield _say(f"Before we go on, am I speaking with {context.customer.name}?")
+            yield _say(self._line("confirm_name", name=context.customer.name))
             return
         self.stage = Stage.AWAITING_FACTORS
         if outcome != VerificationOutcome.NAME_CONFIRMED.value:
@@ -468,23 +459,18 @@ class ScriptedBrain:
             yield out
 
     async def _ask_factors(self) -> AsyncIterator[OutputEvent]:
-        yield _say(
-            f"Thank you, {self._first}. To protect your privacy, please tell me the last four digits of "
-            "your account number and your ZIP code."
-        )
+        yield _say(self._line("ask_factors", lead=self._line("thanks_name", first=self._first)))
 
     async def _awaiting_factors(self, r: Reading) -> AsyncIterator[OutputEvent]:
         if r.has(Intent.WRONG_PERSON):
             self.session.set_outcome(CallOutcome.WRONG_PARTY)
-            async for out in self._end(
-                "I'm sorry for the confusion. We'll call back another time. Goodbye.", "wrong party"
-            ):
+            async for out in self._end(self._line("wrong_person_factors"), "wrong party"):
                 yield out
             return
         self._fill_factors(r)
         if bool(self.last4) != bool(self.postal):
-            missing = "your ZIP code" if self.last4 else "the last four digits of your account number"
-            yield _say(f"Thank you. And {missing}?")
+            missing = self._line("missing_zip") if self.last4 else self._line("missing_last4")
+            yield _say(self._line("missing_factor", missing=missing))
             return
         if self.last4 and self.postal:
             arguments = {"account_last_4": self.last4, "postal_code": self.postal}
@@ -509,8 +495,9 @@ class ScriptedBrain:
             context = self.session.context
             self.stage = Stage.ENDED
             async for out in self._end(
-                f"I'm sorry to have bothered you. This is {context.settings.agent_name} from "
-                f"{context.business_name}; we'll call back another time. Goodbye.",
+                self._line(
+                    "wrong_party_goodbye", agent=context.settings.agent_name, business=context.business_name
+                ),
                 reason="wrong party",
             ):
                 yield out
@@ -518,48 +505,38 @@ class ScriptedBrain:
             async for out in self._verified():
                 yield out
         elif outcome == VerificationOutcome.LOCKED.value:
-            words = (
-                "I'm sorry, I wasn't able to verify your identity, so I can't continue with this call."
-                f"{self._reach_us()} Goodbye."
-            )
+            words = self._line("locked", reach_us=self._reach_us())
             async for out in self._end(words, reason="verification locked"):
                 yield out
         elif answered:
-            again = "one more time" if self.last_result.get("attempts_left") == 1 else "again"
-            yield _say(
-                f"I'm sorry, that doesn't match what I have on file. Let's try {again}: the last four digits "
-                "of your account number and your ZIP code."
-            )
+            last_try = self.last_result.get("attempts_left") == 1
+            yield _say(self._line("factors_retry_last" if last_try else "factors_retry"))
         else:
-            yield _say(
-                "I'm sorry, I can't go any further until I've confirmed your identity. Please tell me the last "
-                "four digits of your account number and your ZIP code."
-            )
+            yield _say(self._line("factors_required"))
 
     async def _verified(self) -> AsyncIterator[OutputEvent]:
-        yield _with_disclosure(f"Thank you, {self._first}. You're verified.")
+        yield _with_disclosure(self._line("verified", first=self._first))
         async for out in self._tool(ToolName.GIVE_DISCLOSURES, kind=DisclosureKind.MINI_MIRANDA.value):
             yield out
         async for out in self._tool(ToolName.GET_ACCOUNT_SUMMARY):
             yield out
         summary = self.last_result
         if summary.get("refused"):
-            async for out in self._end(
-                "I'm sorry, I don't have an open balance to discuss today. Goodbye.", "no account"
-            ):
+            async for out in self._end(self._line("no_balance"), "no account"):
                 yield out
             return
         account = self.session.context.account
         assert account is not None
-        line = (
-            f"I'm calling about your {summary['product']} account ending in {summary['account_last4']}. "
-            f"The balance is {spoken_amount(account.balance)}"
-        )
+        about = {
+            "product": summary["product"],
+            "last4": summary["account_last4"],
+            "balance": spoken_amount(account.balance, language=self.language),
+        }
         if 0 < account.past_due_amount < account.balance:
-            line += f", and {spoken_amount(account.past_due_amount)} of it is past due."
+            past_due = spoken_amount(account.past_due_amount, language=self.language)
+            yield _say(self._line("account_intro_past_due", past_due=past_due, **about))
         else:
-            line += "."
-        yield _say(line)
+            yield _say(self._line("account_intro", **about))
         async for out in self._present_options(first=True):
             yield out
 
@@ -581,19 +558,22 @@ class ScriptedBrain:
         assert options is not None and offer is not None
         if self.session.hardship:
             yield _say(
-                f"{self.voice.understanding()} Because of your situation, there's a gentler option. "
-                f"{phrasing.describe(offer, options)} Would that work for you?"
+                self._line(
+                    "hardship_offer",
+                    understanding=self.voice.understanding(),
+                    offer=phrasing.describe(offer, options),
+                )
             )
         else:
             yield _say(self.voice.opening_offer(options, offer))
 
     async def _human_or_end(self) -> AsyncIterator[OutputEvent]:
-        yield _say("I'd like one of our specialists to go over your options with you.")
+        yield _say(self._line("specialists"))
         async for out in self._tool(ToolName.TRANSFER_TO_HUMAN, reason="no offers available"):
             yield out
         if self.last_result.get("transferred") is False:
             async for out in self._end(
-                f"We'll follow up with you in writing.{self._reach_us()} Goodbye.", "no offers"
+                self._line("follow_up_writing", reach_us=self._reach_us()), "no offers"
             ):
                 yield out
 
@@ -604,7 +584,7 @@ class ScriptedBrain:
         result = self.last_result
         document = result.get("offer")
         if not document:
-            yield _say("I'm sorry, I can't offer that. " + self.voice.ask())
+            yield _say(self._line("cannot_offer", ask=self.voice.ask()))
             return
         self.pending = document["id"]
         offer = self._offer(self.pending)
@@ -620,16 +600,17 @@ class ScriptedBrain:
         """The engine's nearest allowed offer to what the customer proposed, put to them."""
         self.stage = Stage.NEGOTIATING
         if offer.kind is OfferKind.PAYMENT_PLAN:
-            yield _say(
-                f"The closest plan I can offer is {phrasing.plan_terms(offer)}. Would that work for you?"
-            )
+            yield _say(self._line("closest_plan", terms=phrasing.plan_terms(offer)))
         elif offer.kind is OfferKind.SETTLEMENT:
             yield _say(
-                f"The lowest one-time payment I can accept is {spoken_amount(offer.total_amount)}, paid on "
-                f"{spoken_date(offer.first_payment_date)}. Would that work for you?"
+                self._line(
+                    "lowest_settlement",
+                    amount=spoken_amount(offer.total_amount, language=self.language),
+                    date=spoken_date(offer.first_payment_date, language=self.language),
+                )
             )
         else:
-            yield _say(f"{phrasing.describe(offer, self.session.options)} Would that work for you?")
+            yield _say(self._line("offer_would_work", offer=phrasing.describe(offer, self.session.options)))
 
     async def _read_back(self) -> AsyncIterator[OutputEvent]:
         self.stage = Stage.CONFIRMING
@@ -681,14 +662,11 @@ class ScriptedBrain:
         yield _say(f"{self._describe_pending()} {self.voice.ask()}")
 
     async def _dispute(self, r: Reading) -> AsyncIterator[OutputEvent]:
-        yield _say("I understand.")
+        yield _say(self._line("dispute_ack"))
         async for out in self._tool(ToolName.RECORD_DISPUTE, reason=r.text[:200]):
             yield out
         self.stage = Stage.WRAP_UP
-        yield _say(
-            "I've recorded your dispute. We'll pause collection on this account and send you written "
-            "information about it. Is there anything else I can help you with?"
-        )
+        yield _say(self._line("dispute_recorded"))
 
     async def _hardship(self, r: Reading) -> AsyncIterator[OutputEvent]:
         async for out in self._tool(ToolName.RECORD_HARDSHIP, note=r.text[:200]):
@@ -697,7 +675,7 @@ class ScriptedBrain:
             yield out
 
     async def _deflect(self, r: Reading) -> AsyncIterator[OutputEvent]:
-        yield _say(f"I'm sorry, I can't help with that. {self._describe_pending()} {self.voice.ask()}")
+        yield _say(self._line("deflect", offer=self._describe_pending(), ask=self.voice.ask()))
 
     async def _pay_in_full(self, r: Reading) -> AsyncIterator[OutputEvent]:
         self.pay_now = r.has(Intent.PAY_NOW) or (r.when is not None and r.when == self.session.context.today)
@@ -771,7 +749,7 @@ class ScriptedBrain:
             )
             self.pending = plan_id
             alternative = f" {self._describe_pending()}" if plan_id else ""
-            yield _say(f"That option isn't available on this account.{alternative} {self.voice.ask()}")
+            yield _say(self._line("kind_unavailable", alternative=alternative, ask=self.voice.ask()))
             return
         self.pending = offer_id
         if offer_id not in self.presented:
@@ -782,10 +760,7 @@ class ScriptedBrain:
         session = self.session
         self.refusals += 1
         if session.hardship:
-            words = (
-                "That's completely okay. I've noted your situation on the account, and you won't be asked to "
-                f"commit to anything today.{self._reach_us()} Take care. Goodbye."
-            )
+            words = self._line("hardship_goodbye", reach_us=self._reach_us())
             async for out in self._end(words, reason="hardship noted"):
                 yield out
             return
@@ -805,7 +780,7 @@ class ScriptedBrain:
             yield _say(self.voice.next_offer(session.options, offer))
             return
         session.set_outcome(CallOutcome.REFUSED)
-        words = f"I understand. If anything changes, we're here to help.{self._reach_us()} Thank you for your time. Goodbye."
+        words = self._line("declined_goodbye", reach_us=self._reach_us())
         async for out in self._end(words, reason="customer declined"):
             yield out
 
@@ -813,12 +788,10 @@ class ScriptedBrain:
         self.unclear += 1
         if self.unclear > 2:
             self.session.set_outcome(CallOutcome.REFUSED)
-            async for out in self._end(
-                f"Let's pick this up another time.{self._reach_us()} Goodbye.", "unclear"
-            ):
+            async for out in self._end(self._line("unclear_goodbye", reach_us=self._reach_us()), "unclear"):
                 yield out
             return
-        yield _say(f"I'm sorry, I didn't quite catch that. {self._describe_pending()} {self.voice.ask()}")
+        yield _say(self._line("unclear", offer=self._describe_pending(), ask=self.voice.ask()))
 
     async def _confirming(self, r: Reading) -> AsyncIterator[OutputEvent]:
         """The customer answers the read-back. Whether that answer is a yes is the tool's to read (code, from
@@ -830,7 +803,7 @@ class ScriptedBrain:
             return
         thanked = r.has(Intent.YES) and not r.has(Intent.NO)
         if thanked:  # said while the arrangement is stored: the caller never waits on the database in silence
-            yield _say("Thank you.")
+            yield _say(self._line("thank_you"))
         async for out in self._tool(
             ToolName.CONFIRM_ARRANGEMENT, offer_id=self.pending, customer_agreed=True
         ):
@@ -853,36 +826,31 @@ class ScriptedBrain:
             async for out in self._voice_counter(offer):
                 yield out
         elif result.get("counter_offer"):
-            yield _say("I'm sorry, I can't offer that. " + self.voice.ask())
+            yield _say(self._line("cannot_offer", ask=self.voice.ask()))
         elif result.get("customer_declined"):
-            yield _say("No problem. What would work better for you?")
+            yield _say(self._line("what_works_better"))
         else:
-            yield _say(
-                f"No problem, I haven't set anything up. {self._describe_pending()} {self.voice.ask()}"
-            )
+            yield _say(self._line("nothing_set_up", offer=self._describe_pending(), ask=self.voice.ask()))
 
     async def _arranged(self, *, thanked: bool = False) -> AsyncIterator[OutputEvent]:
         """The arrangement is stored: take the first payment now when the customer asked to pay now."""
         offer = self._offer(self.pending)
         assert offer is not None
         first = phrasing.first_payment(offer)
-        all_set = "That's all set" if thanked else "Thank you, that's all set"
+        all_set = self._line("all_set") if thanked else self._line("all_set_thanks")
         if self.pay_now:
             self.stage = Stage.CARD_CAPTURE
             if not thanked:
-                yield _say("Thank you.")
+                yield _say(self._line("thank_you"))
             async for out in self._tool(ToolName.TAKE_PAYMENT):
                 yield out
         elif offer.first_payment_date == self.session.context.today:
             self.stage = Stage.PAYMENT_OFFER
-            yield _say(
-                f"{all_set}. Would you like to make the first payment of {spoken_amount(first)} now by card?"
-            )
+            amount = spoken_amount(first, language=self.language)
+            yield _say(self._line("first_payment_now", all_set=all_set, amount=amount))
         else:
             self.stage = Stage.WRAP_UP
-            yield _say(
-                f"{all_set}, and you'll receive the terms in writing. Is there anything else I can help you with?"
-            )
+            yield _say(self._line("terms_in_writing", all_set=all_set))
 
     async def _payment_offer(self, r: Reading) -> AsyncIterator[OutputEvent]:
         offer = self._offer(self.pending)
@@ -892,11 +860,17 @@ class ScriptedBrain:
                 yield out
             return
         self.stage = Stage.WRAP_UP
-        due = f" Please make the first payment by {spoken_date(offer.first_payment_date)}." if offer else ""
-        yield _say(f"No problem.{due} Is there anything else I can help you with?")
+        due = (
+            self._line(
+                "first_payment_due", date=spoken_date(offer.first_payment_date, language=self.language)
+            )
+            if offer
+            else ""
+        )
+        yield _say(self._line("no_problem_due", due=due))
 
     async def _card_capture_speech(self, r: Reading) -> AsyncIterator[OutputEvent]:
-        yield _say("Please use your phone's keypad to enter the card details, followed by the pound key.")
+        yield _say(self._line("enter_card"))
 
     async def _payment_retry(self, r: Reading) -> AsyncIterator[OutputEvent]:
         offer = self._offer(self.pending)
@@ -912,23 +886,21 @@ class ScriptedBrain:
         self.stage = Stage.WRAP_UP
         offer = self._offer(self.pending)
         if self.session.arrangement is not None and offer is not None:
-            yield _say(
-                f"No problem. Your arrangement is still in place; please make the first payment by "
-                f"{spoken_date(offer.first_payment_date)}. Is there anything else I can help you with?"
-            )
+            due = spoken_date(offer.first_payment_date, language=self.language)
+            yield _say(self._line("arrangement_in_place", date=due))
         else:
-            yield _say("No problem. Is there anything else I can help you with?")
+            yield _say(self._line("no_problem_anything_else"))
 
     async def _callback_day(self, r: Reading) -> AsyncIterator[OutputEvent]:
         if r.when is None:
             if self.stage is Stage.CALLBACK_DAY:
                 async for out in self._end(
-                    f"No problem.{self._reach_us()} Goodbye.", reason="no callback day"
+                    self._line("no_callback_day", reach_us=self._reach_us()), reason="no callback day"
                 ):
                     yield out
                 return
             self.stage = Stage.CALLBACK_DAY
-            yield _say("Of course. What day would be a good time for us to call you back?")
+            yield _say(self._line("ask_callback_day"))
             return
         time_of_day = next((w for w in ("morning", "afternoon", "evening") if w in r.text.lower()), "")
         async for out in self._tool(
@@ -936,26 +908,24 @@ class ScriptedBrain:
         ):
             yield out
         if self.last_result.get("scheduled"):
-            words = f"I've scheduled a call back for {spoken_date(r.when)}. Thank you, and goodbye."
+            words = self._line("callback_scheduled", date=spoken_date(r.when, language=self.language))
             async for out in self._end(words, reason="callback scheduled"):
                 yield out
         else:
             self.stage = Stage.CALLBACK_DAY
-            yield _say("I can schedule a call back within the next 30 days. Which day works for you?")
+            yield _say(self._line("callback_window"))
 
     async def _wrap_up(self, r: Reading) -> AsyncIterator[OutputEvent]:
         verified = self.session.verification.verified
         if r.has(Intent.DONE, Intent.NO) and not r.has(Intent.DISPUTE, Intent.PLAN, Intent.SETTLE):
-            async for out in self._end(
-                f"Thank you, {self._first}. Have a good day. Goodbye.", reason="completed"
-            ):
+            async for out in self._end(self._line("goodbye_first", first=self._first), reason="completed"):
                 yield out
         elif verified and r.has(Intent.DISPUTE, Intent.HARDSHIP, Intent.CALLBACK):
             async for out in self._negotiating(r):
                 yield out
         elif r.has(Intent.YES) and len(r.text.split()) <= 3:
-            yield _say("Of course. What else can I help you with?")
+            yield _say(self._line("what_else"))
         else:
-            words = f"I'm sorry, I can only help with this account on this call.{self._reach_us()} Thank you, goodbye."
+            words = self._line("only_this_account", reach_us=self._reach_us())
             async for out in self._end(words, reason="completed"):
                 yield out

@@ -415,11 +415,22 @@ def _day_of_month_said(text: str, today: date) -> date | None:
     return None
 
 
-def spoken_date(value: date) -> str:
-    """How the agent says a date: "Friday, December 5"."""
+SPANISH_WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+SPANISH_MONTHS = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+    "noviembre", "diciembre",
+)  # fmt: skip
+
+
+def spoken_date(value: date, language: str = "en") -> str:
+    """How the agent says a date: "Friday, December 5"; in Spanish "viernes 5 de diciembre" (static names,
+    not the process locale)."""
+    if language == "es":
+        return f"{SPANISH_WEEKDAYS[value.weekday()]} {value.day} de {SPANISH_MONTHS[value.month - 1]}"
     return f"{calendar.day_name[value.weekday()]}, {calendar.month_name[value.month]} {value.day}"
 
 
-def spoken_amount(value: Decimal) -> str:
-    """How the agent says (writes) an amount: "$1,200.00"."""
+def spoken_amount(value: Decimal, language: str = "en") -> str:
+    """How the agent says (writes) an amount: "$1,200.00". US Spanish writes dollars the same way (the
+    voice reads "$1,200.00" as "mil doscientos dólares"), so the output guard finds the figure either way."""
     return f"${value:,.2f}"
